@@ -1,0 +1,116 @@
+// Package v1beta1 contains the input type for this Function.
+// +kubebuilder:object:generate=true
+// +groupName=viz.fn.squonk.it
+// +versionName=v1beta1
+package v1beta1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Input is the function's step input in a Composition. It carries the settings
+// of the viz operator it replaces (its SVO_* and INGRESS_* environment
+// variables). Every field is optional: a field that is set wins over the
+// function's environment variable, and a DataVisualisation's own
+// spec.imDataManager field wins over both.
+//
+// This isn't a custom resource, in the sense that we never install its CRD.
+// It is a KRM-like object, so we generate a CRD to describe its schema.
+// Crossplane does not validate or default it: the function does, in code.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:storageversion
+// +kubebuilder:resource:categories=crossplane
+type Input struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// IngressDomain is the default Ingress host of an instance
+	// (INGRESS_DOMAIN). An ingress domain is required somewhere: here, in
+	// the environment or in the DataVisualisation.
+	// +optional
+	IngressDomain *string `json:"ingressDomain,omitempty"`
+
+	// IngressTLSSecret is the default TLS Secret of an instance's Ingress
+	// (INGRESS_TLS_SECRET). When it is empty, cert-manager is used if an
+	// issuer is set.
+	// +optional
+	IngressTLSSecret *string `json:"ingressTlsSecret,omitempty"`
+
+	// IngressCertIssuer is the cert-manager ClusterIssuer that issues the
+	// Ingress certificate when there is no TLS Secret (INGRESS_CERT_ISSUER).
+	// +optional
+	IngressCertIssuer *string `json:"ingressCertIssuer,omitempty"`
+
+	// Image is the viz-app image repository, without a tag (SVO_IMAGE).
+	// The tag comes from the DataVisualisation's spec.imDataManager.imageTag.
+	// +optional
+	Image *string `json:"image,omitempty"`
+
+	// IngressClass is the default Ingress class (SVO_INGRESS_CLASS).
+	// +optional
+	IngressClass *string `json:"ingressClass,omitempty"`
+
+	// ImagePullSecret names the kubernetes.io/dockerconfigjson Secret used to
+	// pull the image (SVO_IMAGE_PULL_SECRET). The function only references
+	// it; the Secret must exist in each Data Manager namespace. An empty
+	// string means no pull secret.
+	// +optional
+	ImagePullSecret *string `json:"imagePullSecret,omitempty"`
+
+	// NodeSelector is the node selector of instance Pods
+	// (SVO_POD_NODE_SELECTOR_KEY and SVO_POD_NODE_SELECTOR_VALUE).
+	// +optional
+	NodeSelector *NodeSelector `json:"nodeSelector,omitempty"`
+
+	// PriorityClass controls the priority class of instance Pods
+	// (SVO_APPLY_POD_PRIORITY_CLASS and SVO_DEFAULT_POD_PRIORITY_CLASS).
+	// +optional
+	PriorityClass *PriorityClass `json:"priorityClass,omitempty"`
+
+	// FSGroup is the Pod fsGroup: the group that owns the Project files.
+	// Defaults to 100.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=2147483647
+	// +optional
+	FSGroup *int64 `json:"fsGroup,omitempty"`
+
+	// ProviderConfigRef names the provider-kubernetes provider config the
+	// composed Objects use. Defaults to the ClusterProviderConfig "default".
+	// +optional
+	ProviderConfigRef *ProviderConfigReference `json:"providerConfigRef,omitempty"`
+}
+
+// NodeSelector is a single node-selector term of instance Pods.
+type NodeSelector struct {
+	// Key is the node label key. An empty key means no node selector.
+	// +optional
+	Key *string `json:"key,omitempty"`
+
+	// Value is the node label value.
+	// +optional
+	Value *string `json:"value,omitempty"`
+}
+
+// PriorityClass controls the priority class of instance Pods.
+type PriorityClass struct {
+	// Apply sets priorityClassName on instance Pods when true.
+	// +optional
+	Apply *bool `json:"apply,omitempty"`
+
+	// Name is the priority class applied. Defaults to im-application-low.
+	// +optional
+	Name *string `json:"name,omitempty"`
+}
+
+// ProviderConfigReference names a provider-kubernetes provider config.
+type ProviderConfigReference struct {
+	// Kind is ClusterProviderConfig, or ProviderConfig for a provider config
+	// in the DataVisualisation's namespace.
+	// +kubebuilder:validation:Enum=ClusterProviderConfig;ProviderConfig
+	Kind string `json:"kind"`
+
+	// Name of the provider config.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+}
