@@ -254,8 +254,8 @@ func resources(r *fieldReader, dm map[string]any) (corev1.ResourceRequirements, 
 	}
 	rl := corev1.ResourceRequirements{Requests: corev1.ResourceList{}, Limits: corev1.ResourceList{}}
 	for _, c := range []struct {
-		name                  corev1.ResourceName
-		defRequest, defLimit  string
+		name                 corev1.ResourceName
+		defRequest, defLimit string
 	}{
 		{name: corev1.ResourceCPU, defRequest: DefaultRequestsCPU, defLimit: DefaultLimitsCPU},
 		{name: corev1.ResourceMemory, defRequest: DefaultRequestsMemory, defLimit: DefaultLimitsMemory},
