@@ -12,8 +12,6 @@ import (
 	"github.com/crossplane/function-sdk-go/request"
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/response"
-
-	"github.com/informaticsmatters/function-squonk2-viz/input/v1beta1"
 )
 
 // Function composes viz-app instances.
@@ -35,9 +33,9 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	log := f.log.WithValues("tag", req.GetMeta().GetTag())
 	rsp := response.To(req, response.DefaultTTL)
 
-	in := &v1beta1.Input{}
-	if err := request.GetInput(req, in); err != nil {
-		reject(rsp, errors.Wrap(err, "cannot read the function's Input"))
+	in, err := ReadInput(req)
+	if err != nil {
+		reject(rsp, err)
 		return rsp, nil
 	}
 	oxr, err := request.GetObservedCompositeResource(req)

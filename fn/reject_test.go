@@ -81,6 +81,7 @@ func TestRunFunctionRejectsBadInput(t *testing.T) {
 		"EnvironmentNodeSelectorKey": {env: map[string]string{EnvIngressDomain: "e.org", EnvNodeSelectorKey: "bad key"}, wantField: "env[SVO_POD_NODE_SELECTOR_KEY]", wantValue: `"bad key"`},
 		"InputFSGroupNegative":       {input: "{apiVersion: viz.fn.squonk.it/v1beta1, kind: Input, fsGroup: -1}", wantField: "input.fsGroup", wantValue: "-1"},
 		"InputProviderConfigKind":    {input: "{apiVersion: viz.fn.squonk.it/v1beta1, kind: Input, providerConfigRef: {kind: Secret, name: x}}", wantField: "input.providerConfigRef.kind", wantValue: `"Secret"`},
+		"InputFieldOfWrongType":      {input: "{apiVersion: viz.fn.squonk.it/v1beta1, kind: Input, fsGroup: x}", wantField: "Input.fsGroup", wantValue: "string"},
 		"InputUnknownField":          {input: "{apiVersion: viz.fn.squonk.it/v1beta1, kind: Input, ingressDomian: typo.org}", wantField: "Input", wantValue: "ingressDomian"},
 	}
 	for name, tc := range cases {

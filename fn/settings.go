@@ -1,7 +1,14 @@
 package fn
 
 import (
+	"bytes"
+	"encoding/json"
+
+	"google.golang.org/protobuf/encoding/protojson"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/crossplane/function-sdk-go/errors"
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 
 	"github.com/informaticsmatters/function-squonk2-viz/input/v1beta1"
 )
@@ -109,6 +116,27 @@ func (s Settings) WithEnvironment(lookup func(string) (string, bool)) Settings {
 		s.ApplyPriorityClass = Setting[bool]{Value: true, From: field.NewPath("env").Key(EnvApplyPriorityClass)}
 	}
 	return s
+}
+
+// ReadInput returns the Composition's Input for this step; an empty one when
+// the step has none. Unknown fields, such as a misspelt setting, are errors.
+func ReadInput(req *fnv1.RunFunctionRequest) (*v1beta1.Input, error) {
+	in := &v1beta1.Input{}
+	if req.GetInput() == nil {
+		return in, nil
+	}
+	b, err := protojson.Marshal(req.GetInput())
+	if err != nil {
+		return nil, errors.Wrapf(err, "cannot read the function's Input (%s)", inputPath)
+	}
+	// encoding/json, unlike the SDK's decoder, words its errors the same way
+	// every time, and they name the field.
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(in); err != nil {
+		return nil, errors.Wrapf(err, "cannot read the function's Input (%s)", inputPath)
+	}
+	return in, nil
 }
 
 // inputPath is the root of the field paths of the Composition's Input.

@@ -1,0 +1,210 @@
+package fn
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
+	"sigs.k8s.io/yaml"
+)
+
+// fullInstance is an Instance with every optional value set.
+func fullInstance() *Instance {
+	return &Instance{
+		Name: "viz-1", Namespace: "dm", ObjectName: "viz-1",
+		Image: "ghcr.io/informaticsmatters/squonk2-viz-app:1.2.0", ImagePullPolicy: corev1.PullIfNotPresent,
+		ImagePullSecrets: []string{"svo-pullsecret"}, ServiceAccountName: "dm-app",
+		Resources: corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("256Mi")},
+			Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1Gi")},
+		},
+		RunAsUser: 1002, RunAsGroup: 100, FSGroup: 100,
+		NodeSelector:      map[string]string{"informaticsmatters.com/purpose-application": "yes"},
+		PriorityClassName: "im-application-low",
+		ProjectClaimName:  "dm-project", ProjectID: "project-1",
+		PodLabels:  []Label{{Key: "data-manager.informaticsmatters.com/instance", Value: "viz-1"}},
+		InstanceID: "viz-1", Owner: "dlister",
+		IngressClass: "nginx", IngressDomain: "viz.example.org", IngressTLSSecret: "dm-tls", ProxyBodySize: "1m",
+	}
+}
+
+func fromYAML[T any](t *testing.T, y string) *T {
+	t.Helper()
+	out := new(T)
+	if err := yaml.UnmarshalStrict([]byte(y), out); err != nil {
+		t.Fatalf("cannot parse the expected object: %v", err)
+	}
+	return out
+}
+
+func TestDeployment(t *testing.T) {
+	want := fromYAML[appsv1.Deployment](t, `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: viz-1, namespace: dm, labels: {app: viz-1}}
+spec:
+  replicas: 1
+  strategy: {type: Recreate}
+  selector: {matchLabels: {deployment: viz-1}}
+  template:
+    metadata:
+      labels: {deployment: viz-1, data-manager.informaticsmatters.com/instance: viz-1}
+    spec:
+      serviceAccountName: dm-app
+      securityContext:
+        runAsUser: 1002
+        runAsGroup: 100
+        fsGroup: 100
+        runAsNonRoot: true
+        seccompProfile: {type: RuntimeDefault}
+      nodeSelector: {informaticsmatters.com/purpose-application: "yes"}
+      priorityClassName: im-application-low
+      imagePullSecrets: [{name: svo-pullsecret}]
+      containers:
+      - name: viz
+        image: ghcr.io/informaticsmatters/squonk2-viz-app:1.2.0
+        imagePullPolicy: IfNotPresent
+        ports: [{name: 5170-tcp, containerPort: 5170, protocol: TCP}]
+        env:
+        - {name: DM_PROJECT_DIR, value: /project}
+        - {name: DM_PROJECT_ID, value: project-1}
+        - {name: DM_INSTANCE_ID, value: viz-1}
+        - {name: DM_INSTANCE_OWNER, value: dlister}
+        - {name: DM_BASE_PATH, value: /viz-1}
+        volumeMounts: [{name: project, mountPath: /project, subPath: project-1}]
+        resources:
+          requests: {cpu: 10m, memory: 256Mi}
+          limits: {cpu: "1", memory: 1Gi}
+        securityContext:
+          allowPrivilegeEscalation: false
+          capabilities: {drop: [ALL]}
+      volumes:
+      - name: project
+        persistentVolumeClaim: {claimName: dm-project}
+`)
+	if diff := cmp.Diff(want, Deployment(fullInstance())); diff != "" {
+		t.Errorf("Deployment(...): -want, +got:\n%s", diff)
+	}
+}
+
+// TestDeploymentIsRestricted evaluates the Pod with the Kubernetes Pod
+// Security Admission checks at the restricted level.
+func TestDeploymentIsRestricted(t *testing.T) {
+	evaluator, err := policy.NewEvaluator(policy.DefaultChecks(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Deployment(fullInstance())
+	for _, r := range evaluator.EvaluatePod(api.LevelVersion{Level: api.LevelRestricted, Version: api.LatestVersion()}, &d.Spec.Template.ObjectMeta, &d.Spec.Template.Spec) {
+		if !r.Allowed {
+			t.Errorf("Deployment(...): the Pod breaks the restricted Pod Security Standard: %s: %s", r.ForbiddenReason, r.ForbiddenDetail)
+		}
+	}
+}
+
+func TestService(t *testing.T) {
+	want := fromYAML[corev1.Service](t, `
+apiVersion: v1
+kind: Service
+metadata: {name: viz-1, namespace: dm, labels: {app: viz-1}}
+spec:
+  type: ClusterIP
+  selector: {deployment: viz-1}
+  ports: [{name: 5170-tcp, port: 5170, targetPort: 5170, protocol: TCP}]
+`)
+	if diff := cmp.Diff(want, Service(fullInstance())); diff != "" {
+		t.Errorf("Service(...): -want, +got:\n%s", diff)
+	}
+}
+
+func TestIngress(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		change func(i *Instance)
+		want   string
+	}{
+		"TLSSecret": {
+			reason: "With a TLS secret, the Ingress terminates TLS with it.",
+			change: func(*Instance) {},
+			want: `
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: viz-1
+  namespace: dm
+  labels: {app: viz-1}
+  annotations: {nginx.ingress.kubernetes.io/proxy-body-size: 1m}
+spec:
+  ingressClassName: nginx
+  tls: [{hosts: [viz.example.org], secretName: dm-tls}]
+  rules:
+  - host: viz.example.org
+    http:
+      paths:
+      - path: /viz-1
+        pathType: Prefix
+        backend: {service: {name: viz-1, port: {number: 5170}}}
+`,
+		},
+		"CertManager": {
+			reason: "Without a TLS secret but with an issuer, cert-manager is asked for the certificate of <name>-tls.",
+			change: func(i *Instance) { i.IngressTLSSecret, i.IngressCertIssuer = "", "letsencrypt" },
+			want: `
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: viz-1
+  namespace: dm
+  labels: {app: viz-1}
+  annotations: {nginx.ingress.kubernetes.io/proxy-body-size: 1m, cert-manager.io/cluster-issuer: letsencrypt}
+spec:
+  ingressClassName: nginx
+  tls: [{hosts: [viz.example.org], secretName: viz-1-tls}]
+  rules:
+  - host: viz.example.org
+    http:
+      paths:
+      - path: /viz-1
+        pathType: Prefix
+        backend: {service: {name: viz-1, port: {number: 5170}}}
+`,
+		},
+		"DerivedNameKeepsThePath": {
+			reason: "When the objects need a derived name, the path and URL keep the XR's name and the backend follows the Service.",
+			change: func(i *Instance) {
+				i.Name, i.ObjectName, i.IngressTLSSecret, i.IngressClass = "viz.1", "viz-1-abc", "", ""
+			},
+			want: `
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: viz-1-abc
+  namespace: dm
+  labels: {app: viz-1-abc}
+  annotations: {nginx.ingress.kubernetes.io/proxy-body-size: 1m}
+spec:
+  rules:
+  - host: viz.example.org
+    http:
+      paths:
+      - path: /viz.1
+        pathType: Prefix
+        backend: {service: {name: viz-1-abc, port: {number: 5170}}}
+`,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			i := fullInstance()
+			tc.change(i)
+			if diff := cmp.Diff(fromYAML[networkingv1.Ingress](t, tc.want), Ingress(i)); diff != "" {
+				t.Errorf("%s\nIngress(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}

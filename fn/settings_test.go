@@ -1,0 +1,180 @@
+package fn
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/informaticsmatters/function-squonk2-viz/input/v1beta1"
+)
+
+// comparePaths compares field paths by the path they print.
+var comparePaths = cmp.Comparer(func(a, b *field.Path) bool { return a.String() == b.String() })
+
+func envLookup(env map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	}
+}
+
+func TestSettingsWithEnvironment(t *testing.T) {
+	envPath := func(name string) *field.Path { return field.NewPath("env").Key(name) }
+	cases := map[string]struct {
+		reason string
+		env    map[string]string
+		want   func(s *Settings)
+	}{
+		"NoEnvironmentKeepsDefaults": {
+			reason: "With no variables set the built-in defaults stand.",
+			want:   func(*Settings) {},
+		},
+		"EveryVariableOverridesItsSetting": {
+			reason: "Each operator variable replaces its default and records where it came from.",
+			env: map[string]string{
+				EnvIngressDomain: "d.org", EnvIngressTLSSecret: "tls", EnvIngressCertIssuer: "issuer", EnvImage: "r.org/img",
+				EnvIngressClass: "cls", EnvImagePullSecret: "pull", EnvNodeSelectorKey: "k", EnvNodeSelectorValue: "v",
+				EnvApplyPriorityClass: "true", EnvPriorityClassName: "prio",
+			},
+			want: func(s *Settings) {
+				s.IngressDomain = Setting[string]{Value: "d.org", From: envPath(EnvIngressDomain)}
+				s.IngressTLSSecret = Setting[string]{Value: "tls", From: envPath(EnvIngressTLSSecret)}
+				s.IngressCertIssuer = Setting[string]{Value: "issuer", From: envPath(EnvIngressCertIssuer)}
+				s.Image = Setting[string]{Value: "r.org/img", From: envPath(EnvImage)}
+				s.IngressClass = Setting[string]{Value: "cls", From: envPath(EnvIngressClass)}
+				s.ImagePullSecret = Setting[string]{Value: "pull", From: envPath(EnvImagePullSecret)}
+				s.NodeSelectorKey = Setting[string]{Value: "k", From: envPath(EnvNodeSelectorKey)}
+				s.NodeSelectorValue = Setting[string]{Value: "v", From: envPath(EnvNodeSelectorValue)}
+				s.ApplyPriorityClass = Setting[bool]{Value: true, From: envPath(EnvApplyPriorityClass)}
+				s.PriorityClassName = Setting[string]{Value: "prio", From: envPath(EnvPriorityClassName)}
+			},
+		},
+		"AnyValueAppliesThePriorityClass": {
+			reason: "As with the operator, any value of SVO_APPLY_POD_PRIORITY_CLASS, even 'no', applies the class.",
+			env:    map[string]string{EnvApplyPriorityClass: "no"},
+			want: func(s *Settings) {
+				s.ApplyPriorityClass = Setting[bool]{Value: true, From: envPath(EnvApplyPriorityClass)}
+			},
+		},
+		"EmptyVariablesCountAsUnset": {
+			reason: "A variable set to the empty string leaves the default in place.",
+			env:    map[string]string{EnvImage: "", EnvApplyPriorityClass: ""},
+			want:   func(*Settings) {},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			want := DefaultSettings()
+			tc.want(&want)
+			got := DefaultSettings().WithEnvironment(envLookup(tc.env))
+			if diff := cmp.Diff(want, got, comparePaths); diff != "" {
+				t.Errorf("%s\nWithEnvironment(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestSettingsWithInput(t *testing.T) {
+	str := func(s string) *string { return &s }
+	cases := map[string]struct {
+		reason string
+		input  *v1beta1.Input
+		want   func(s *Settings)
+	}{
+		"NoInput": {
+			reason: "A Composition without an Input changes nothing.",
+			want:   func(*Settings) {},
+		},
+		"EmptyInput": {
+			reason: "An Input with no fields changes nothing.",
+			input:  &v1beta1.Input{},
+			want:   func(*Settings) {},
+		},
+		"EveryFieldOverridesItsSetting": {
+			reason: "Each Input field replaces the setting below it and records the field path.",
+			input: &v1beta1.Input{
+				IngressDomain: str("d.org"), IngressTLSSecret: str("tls"), IngressCertIssuer: str("issuer"), Image: str("r.org/img"),
+				IngressClass: str("cls"), ImagePullSecret: str("pull"),
+				NodeSelector:      &v1beta1.NodeSelector{Key: str("k"), Value: str("v")},
+				PriorityClass:     &v1beta1.PriorityClass{Apply: ptrTo(true), Name: str("prio")},
+				FSGroup:           ptrTo(int64(7)),
+				ProviderConfigRef: &v1beta1.ProviderConfigReference{Kind: "ProviderConfig", Name: "pc"},
+			},
+			want: func(s *Settings) {
+				s.IngressDomain = Setting[string]{Value: "d.org", From: inputPath.Child("ingressDomain")}
+				s.IngressTLSSecret = Setting[string]{Value: "tls", From: inputPath.Child("ingressTlsSecret")}
+				s.IngressCertIssuer = Setting[string]{Value: "issuer", From: inputPath.Child("ingressCertIssuer")}
+				s.Image = Setting[string]{Value: "r.org/img", From: inputPath.Child("image")}
+				s.IngressClass = Setting[string]{Value: "cls", From: inputPath.Child("ingressClass")}
+				s.ImagePullSecret = Setting[string]{Value: "pull", From: inputPath.Child("imagePullSecret")}
+				s.NodeSelectorKey = Setting[string]{Value: "k", From: inputPath.Child("nodeSelector", "key")}
+				s.NodeSelectorValue = Setting[string]{Value: "v", From: inputPath.Child("nodeSelector", "value")}
+				s.ApplyPriorityClass = Setting[bool]{Value: true, From: inputPath.Child("priorityClass", "apply")}
+				s.PriorityClassName = Setting[string]{Value: "prio", From: inputPath.Child("priorityClass", "name")}
+				s.FSGroup = Setting[int64]{Value: 7, From: inputPath.Child("fsGroup")}
+				s.ProviderConfigRef = Setting[ProviderConfigRef]{Value: ProviderConfigRef{Kind: "ProviderConfig", Name: "pc"}, From: inputPath.Child("providerConfigRef")}
+			},
+		},
+		"ApplyFalseTurnsThePriorityClassOff": {
+			reason: "An Input can turn off a priority class that the environment applies.",
+			input:  &v1beta1.Input{PriorityClass: &v1beta1.PriorityClass{Apply: ptrTo(false)}},
+			want: func(s *Settings) {
+				s.ApplyPriorityClass = Setting[bool]{Value: false, From: inputPath.Child("priorityClass", "apply")}
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			base := DefaultSettings().WithEnvironment(envLookup(map[string]string{EnvApplyPriorityClass: "1"}))
+			want := base
+			tc.want(&want)
+			if diff := cmp.Diff(want, base.WithInput(tc.input), comparePaths); diff != "" {
+				t.Errorf("%s\nWithInput(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestSettingsValidate(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		env    map[string]string
+		want   string
+	}{
+		"DefaultsAreValid": {
+			reason: "The built-in defaults need nothing more, bar an ingress domain, which the XR may bring.",
+		},
+		"BadImageNamesTheVariable": {
+			reason: "An image with a tag is rejected, naming the variable.",
+			env:    map[string]string{EnvImage: "ghcr.io/org/app:1.0"},
+			want:   `env[SVO_IMAGE]: Invalid value: "ghcr.io/org/app:1.0"`,
+		},
+		"BadPriorityClassIsCheckedOnlyWhenApplied": {
+			reason: "A bad priority class name matters once the class is applied.",
+			env:    map[string]string{EnvApplyPriorityClass: "y", EnvPriorityClassName: "Bad Name"},
+			want:   `env[SVO_DEFAULT_POD_PRIORITY_CLASS]: Invalid value: "Bad Name"`,
+		},
+		"BadNodeSelectorValue": {
+			reason: "A node selector value must be a valid label value.",
+			env:    map[string]string{EnvNodeSelectorValue: "not ok"},
+			want:   `env[SVO_POD_NODE_SELECTOR_VALUE]: Invalid value: "not ok"`,
+		},
+		"BadCertIssuer": {
+			reason: "A cert-manager issuer must be a valid object name.",
+			env:    map[string]string{EnvIngressCertIssuer: "Lets Encrypt"},
+			want:   `env[INGRESS_CERT_ISSUER]: Invalid value: "Lets Encrypt"`,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := ""
+			if errs := DefaultSettings().WithEnvironment(envLookup(tc.env)).Validate(); len(errs) > 0 {
+				got = errs.ToAggregate().Error()
+			}
+			if tc.want == "" && got != "" || tc.want != "" && !contains(got, tc.want) {
+				t.Errorf("%s\nValidate(): want %q, got %q", tc.reason, tc.want, got)
+			}
+		})
+	}
+}
