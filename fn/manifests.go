@@ -41,7 +41,7 @@ func Deployment(i *Instance) *appsv1.Deployment {
 	for _, l := range i.PodLabels {
 		podLabels[l.Key] = l.Value
 	}
-	var pullSecrets []corev1.LocalObjectReference
+	pullSecrets := make([]corev1.LocalObjectReference, 0, len(i.ImagePullSecrets))
 	for _, name := range i.ImagePullSecrets {
 		pullSecrets = append(pullSecrets, corev1.LocalObjectReference{Name: name})
 	}

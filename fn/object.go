@@ -1,10 +1,11 @@
 package fn
 
 import (
+	"k8s.io/apimachinery/pkg/runtime"
+
 	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/resource"
 	"github.com/crossplane/function-sdk-go/resource/composed"
-	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // The provider-kubernetes namespaced Object that wraps each manifest.

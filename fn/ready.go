@@ -3,9 +3,10 @@ package fn
 import (
 	"strings"
 
+	"google.golang.org/protobuf/types/known/structpb"
+
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
-	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // A State is how far a composed Object has got.

@@ -24,7 +24,7 @@ var (
 			`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
 
 	// proxyBodySizePattern is the size syntax of nginx's client_max_body_size.
-	proxyBodySizePattern = regexp.MustCompile(`^[0-9]+[kKmMgG]?$`)
+	proxyBodySizePattern = regexp.MustCompile(`^\d+[kKmMgG]?$`)
 )
 
 // maxID is the largest user or group ID Kubernetes accepts in a Pod.
