@@ -1,8 +1,11 @@
-module github.com/informaticsmatters/function-squonk2-viz/test/tools/crossplane
+module github.com/informaticsmatters/function-squonk2-viz/test
 
 go 1.26.8
 
-require github.com/crossplane/crossplane/v2 v2.2.1
+require (
+	github.com/crossplane/crossplane/v2 v2.2.1
+	github.com/google/go-containerregistry v0.20.7
+)
 
 require (
 	cel.dev/expr v0.25.1 // indirect
@@ -124,7 +127,6 @@ require (
 	github.com/google/certificate-transparency-go v1.3.2 // indirect
 	github.com/google/gnostic-models v0.7.1 // indirect
 	github.com/google/go-cmp v0.7.0 // indirect
-	github.com/google/go-containerregistry v0.20.7 // indirect
 	github.com/google/go-containerregistry/pkg/authn/k8schain v0.0.0-20230919002926-dbcd01c402b2 // indirect
 	github.com/google/go-containerregistry/pkg/authn/kubernetes v0.0.0-20230919002926-dbcd01c402b2 // indirect
 	github.com/google/uuid v1.6.0 // indirect

@@ -1,0 +1,157 @@
+# function-squonk2-viz. `make help` lists the targets.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+BIN    := $(CURDIR)/bin
+OUTPUT := $(CURDIR)/_output
+
+# Pinned tools. The crossplane CLI (crank) is built from the test module,
+# whose go.mod pins github.com/crossplane/crossplane/v2 v2.2.1, the last
+# release that has it; a crossplane v2.0-v2.2 already on PATH is used instead.
+CROSSPLANE_CLI_VERSION := v2.2.1
+GOLANGCI_LINT_VERSION  := v2.12.2
+
+# Package build parameters.
+VERSION ?= v0.1.0-dev
+ARCH    ?= amd64
+
+# Where `make render` and `make run` serve the function.
+FUNCTION_PORT ?= 9443
+
+CROSSPLANE    := $(BIN)/crossplane
+FUNCTION      := $(BIN)/function
+MKIMAGE       := $(BIN)/mkimage
+GOLANGCI_LINT := $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+
+GO_SOURCES := $(shell find . -name '*.go' -not -path './test/*' -not -path './hack/*') go.mod go.sum
+
+FUNCTION_XPKG      := $(OUTPUT)/function-squonk2-viz-$(VERSION)-$(ARCH).xpkg
+CONFIGURATION_XPKG := $(OUTPUT)/configuration-squonk2-viz-$(VERSION).xpkg
+
+##@ Main jobs
+
+.PHONY: render
+render: $(FUNCTION) $(CROSSPLANE) ## Preview the example DataVisualisation: crossplane render against the function, run locally.
+	@hack/with-function.sh $(FUNCTION) $(FUNCTION_PORT) -- \
+	  $(CROSSPLANE) render example/xr.yaml example/composition.yaml example/functions.yaml \
+	    --include-function-results \
+	    --function-annotations=render.crossplane.io/runtime-development-target=127.0.0.1:$(FUNCTION_PORT)
+
+.PHONY: test
+test: test-unit test-render test-xpkg ## Run every test: unit, render and validate, and package tests.
+
+##@ Development
+
+.PHONY: run
+run: ## Run the function locally, insecure, with debug logs.
+	go run . --insecure --debug --address 127.0.0.1:$(FUNCTION_PORT)
+
+.PHONY: build
+build: $(FUNCTION) ## Build the function into bin/.
+
+$(FUNCTION): $(GO_SOURCES)
+	@mkdir -p $(BIN)
+	go build -o $@ .
+
+.PHONY: generate
+generate: ## Regenerate the Input's deepcopy methods and CRD.
+	go generate -tags generate ./...
+
+.PHONY: lint
+lint: $(GOLANGCI_LINT) ## Run golangci-lint on every module.
+	$(GOLANGCI_LINT) run ./...
+	cd test && $(GOLANGCI_LINT) run --config ../.golangci.yml ./...
+
+.PHONY: fmt
+fmt: $(GOLANGCI_LINT) ## Format the code as the linters want it.
+	$(GOLANGCI_LINT) fmt ./...
+	cd test && $(GOLANGCI_LINT) fmt --config ../.golangci.yml ./...
+
+.PHONY: test-unit
+test-unit: ## Unit tests of the function, with the race detector and coverage.
+	go test -race -cover ./...
+
+.PHONY: test-render
+test-render: $(FUNCTION) $(CROSSPLANE) ## Render every example/ case, compare it with its expected output, and validate it.
+	cd test && go test -count=1 -tags integration ./render/ -crossplane=$(CROSSPLANE) -function=$(FUNCTION) -repo=$(CURDIR)
+
+.PHONY: update-render
+update-render: $(FUNCTION) $(CROSSPLANE) ## Rewrite the examples' expected output from the function (review the diff!).
+	cd test && go test -count=1 -tags integration ./render/ -crossplane=$(CROSSPLANE) -function=$(FUNCTION) -repo=$(CURDIR) -update
+
+.PHONY: validate
+validate: test-render ## Validate the rendered examples against the XRD and CRDs (part of test-render).
+
+.PHONY: test-xpkg
+test-xpkg: xpkg ## Open the built packages and check what is inside.
+	cd test && go test -count=1 -tags integration ./xpkg/ -function-xpkg=$(FUNCTION_XPKG) -configuration-xpkg=$(CONFIGURATION_XPKG) -arch=$(ARCH)
+
+##@ Packages
+
+.PHONY: xpkg
+xpkg: $(FUNCTION_XPKG) $(CONFIGURATION_XPKG) ## Build the Function and Configuration packages into _output/.
+
+$(FUNCTION_XPKG): $(GO_SOURCES) $(wildcard package/*.yaml package/input/*.yaml) $(CROSSPLANE) $(MKIMAGE)
+	@mkdir -p $(OUTPUT)
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(ARCH) go build -trimpath -ldflags "-s -w" -o $(OUTPUT)/function-$(ARCH) .
+	$(MKIMAGE) -binary $(OUTPUT)/function-$(ARCH) -arch $(ARCH) -tag function-squonk2-viz:$(VERSION) -o $(OUTPUT)/runtime-$(ARCH).tar
+	$(CROSSPLANE) xpkg build --package-root=package --ignore='configuration/*' \
+	  --embed-runtime-image-tarball=$(OUTPUT)/runtime-$(ARCH).tar --package-file=$@
+
+$(CONFIGURATION_XPKG): $(wildcard package/configuration/*.yaml) $(CROSSPLANE)
+	@mkdir -p $(OUTPUT)
+	$(CROSSPLANE) xpkg build --package-root=package/configuration --package-file=$@
+
+##@ Tools
+
+.PHONY: tools
+tools: $(CROSSPLANE) $(MKIMAGE) $(GOLANGCI_LINT) ## Build the pinned tools into bin/.
+
+$(CROSSPLANE): test/go.mod test/go.sum
+	@mkdir -p $(BIN)
+	@found=$$(command -v crossplane || true); \
+	if [[ -n $$found && $$found != $@ ]] && "$$found" version --client 2>/dev/null | grep -Eq 'v2\.[0-2]\.'; then \
+	  echo "Using $$found ($$("$$found" version --client))"; ln -sf "$$found" $@; \
+	else \
+	  echo "Building the crossplane CLI $(CROSSPLANE_CLI_VERSION)"; \
+	  cd test && go build -ldflags "-X github.com/crossplane/crossplane/v2/internal/version.version=$(CROSSPLANE_CLI_VERSION)" \
+	    -o $@ github.com/crossplane/crossplane/v2/cmd/crank; \
+	fi
+
+$(MKIMAGE): test/go.mod test/go.sum $(wildcard test/cmd/mkimage/*.go)
+	@mkdir -p $(BIN)
+	cd test && go build -o $@ ./cmd/mkimage
+
+$(GOLANGCI_LINT):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN)/.golangci-lint go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	mv $(BIN)/.golangci-lint/golangci-lint $@ && rmdir $(BIN)/.golangci-lint
+
+##@ Checks run by CI
+
+.PHONY: check-generate
+check-generate: generate ## Fail when generated files are not current.
+	@git diff --exit-code -- input package || { echo "go generate changed files: run 'make generate' and commit them"; exit 1; }
+	@[[ -z $$(git status --porcelain -- input package) ]] || { git status --porcelain -- input package; echo "go generate added files: commit them"; exit 1; }
+
+.PHONY: check-tidy
+check-tidy: ## Fail when a go.mod or go.sum is not tidy.
+	go mod tidy && (cd test && go mod tidy) && (cd hack/tools && go mod tidy)
+	@git diff --exit-code -- go.mod go.sum test/go.mod test/go.sum hack/tools/go.mod hack/tools/go.sum || { echo "go mod tidy changed files: commit them"; exit 1; }
+
+.PHONY: vet
+vet: ## go vet every module.
+	go vet ./...
+	cd test && go vet -tags integration ./...
+
+.PHONY: ci
+ci: check-tidy check-generate vet lint test ## Everything CI checks.
+
+.PHONY: clean
+clean: ## Remove built packages (keeps the cached tools in bin/).
+	rm -rf $(OUTPUT) $(FUNCTION)
+
+.PHONY: help
+help: ## List the targets.
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*##/ {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2} /^##@/ {printf "\n%s\n", substr($$0, 5)}' $(MAKEFILE_LIST)

@@ -1,0 +1,103 @@
+// Package testenv starts the programs that the integration tests drive: the
+// function, served locally, and the pinned crossplane CLI.
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// FreePort returns a TCP port on 127.0.0.1 that nothing listens on now.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("cannot find a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port //nolint:forcetypeassert // A tcp listener has a TCP address.
+}
+
+// StartFunction runs the function binary insecurely on a free port of
+// 127.0.0.1, waits until it accepts connections, and stops it when the test
+// ends. It returns the address.
+func StartFunction(t testing.TB, binary string, args ...string) string {
+	t.Helper()
+	addr := "127.0.0.1:" + strconv.Itoa(FreePort(t))
+	var logs bytes.Buffer
+	cmd := exec.Command(binary, append([]string{"--insecure", "--address", addr}, args...)...) //nolint:gosec // The test's own binary.
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("cannot start the function %s: %v", binary, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Fatalf("the function exited at start (%v):\n%s", err, logs.String())
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
+			_ = c.Close()
+			return addr
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the function did not listen on %s within 10s:\n%s", addr, logs.String())
+	return ""
+}
+
+// Result is what a command printed and how it ended.
+type Result struct {
+	Stdout, Stderr string
+	Err            error
+}
+
+// Run runs a command with stdin, for at most a minute.
+func Run(stdin []byte, name string, args ...string) Result {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, name, args...) //nolint:gosec // Tests run the programs they were given.
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(stdin), &stdout, &stderr
+	err := cmd.Run()
+	return Result{Stdout: stdout.String(), Stderr: stderr.String(), Err: err}
+}
+
+// ModuleDir downloads module@version from the Go module proxy, or finds it
+// in the module cache, and returns the directory of its source.
+func ModuleDir(t testing.TB, module, version string) string {
+	t.Helper()
+	r := Run(nil, "go", "mod", "download", "-json", module+"@"+version)
+	if r.Err != nil {
+		t.Fatalf("cannot download %s@%s: %v\n%s%s", module, version, r.Err, r.Stdout, r.Stderr)
+	}
+	var m struct{ Dir string }
+	if err := json.Unmarshal([]byte(r.Stdout), &m); err != nil || m.Dir == "" {
+		t.Fatalf("cannot find the directory of %s@%s in %q: %v", module, version, r.Stdout, err)
+	}
+	return m.Dir
+}
+
+// MustExist fails the test when path does not exist.
+func MustExist(t testing.TB, path, what string) {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("%s: %v", what, fmt.Errorf("cannot find %s: %w", path, err))
+	}
+}

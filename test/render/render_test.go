@@ -1,0 +1,243 @@
+//go:build integration
+
+// Package render renders every example of the repository with the crossplane
+// CLI against the function, compares the output with the example's expected
+// output, and validates it against the XRD and the CRDs.
+package render
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/informaticsmatters/function-squonk2-viz/test/internal/testenv"
+)
+
+var (
+	crossplane = flag.String("crossplane", "", "path of the crossplane CLI")
+	function   = flag.String("function", "", "path of the function binary")
+	repo       = flag.String("repo", "", "path of the repository")
+	update     = flag.Bool("update", false, "rewrite each example's expected output")
+)
+
+// Versions whose CRDs the validation uses.
+const (
+	crossplaneModule       = "github.com/crossplane/crossplane/v2"
+	crossplaneVersion      = "v2.2.1"
+	providerKubernetes     = "github.com/crossplane-contrib/provider-kubernetes"
+	providerKubernetesVers = "v1.3.1"
+)
+
+// A renderCase is an example folder: an xr.yaml, optionally its own
+// composition.yaml and observed.yaml, and its expected output: expected.yaml,
+// or expected-error.txt when the function rejects the XR.
+type renderCase struct {
+	name, dir string
+}
+
+func cases(t *testing.T) []renderCase {
+	t.Helper()
+	root := filepath.Join(*repo, "example")
+	out := []renderCase{{name: "example", dir: root}}
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join(root, e.Name(), "xr.yaml")); e.IsDir() && err == nil {
+			out = append(out, renderCase{name: e.Name(), dir: filepath.Join(root, e.Name())})
+		}
+	}
+	if len(out) < 6 {
+		t.Fatalf("found %d example cases in %s, want the main example and at least 5 folders", len(out), root)
+	}
+	return out
+}
+
+func setup(t *testing.T) string {
+	t.Helper()
+	if *crossplane == "" || *function == "" || *repo == "" {
+		t.Fatal("run with -crossplane, -function and -repo (make test-render does)")
+	}
+	return testenv.StartFunction(t, *function)
+}
+
+// renderArgs returns the crossplane render arguments of a case.
+func renderArgs(c renderCase, addr string, extra ...string) []string {
+	composition := filepath.Join(c.dir, "composition.yaml")
+	if _, err := os.Stat(composition); err != nil {
+		composition = filepath.Join(*repo, "example", "composition.yaml")
+	}
+	args := []string{
+		"render", filepath.Join(c.dir, "xr.yaml"), composition, filepath.Join(*repo, "example", "functions.yaml"),
+		"--function-annotations=render.crossplane.io/runtime-development-target=" + addr,
+	}
+	if observed := filepath.Join(c.dir, "observed.yaml"); fileExists(observed) {
+		args = append(args, "--observed-resources="+observed)
+	}
+	return append(args, extra...)
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+func TestRender(t *testing.T) {
+	addr := setup(t)
+	for _, c := range cases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			r := testenv.Run(nil, *crossplane, renderArgs(c, addr, "--include-function-results")...)
+			wantErrFile := filepath.Join(c.dir, "expected-error.txt")
+			if fileExists(wantErrFile) {
+				if *update {
+					writeFile(t, wantErrFile, r.Stderr)
+				}
+				want := strings.TrimSpace(readFile(t, wantErrFile))
+				if r.Err == nil {
+					t.Fatalf("crossplane render succeeded; want it to fail with:\n%s\ngot:\n%s", want, r.Stdout)
+				}
+				if diff := cmp.Diff(want, strings.TrimSpace(r.Stderr)); diff != "" {
+					t.Errorf("crossplane render error: -want (%s), +got:\n%s", wantErrFile, diff)
+				}
+				return
+			}
+			if r.Err != nil {
+				t.Fatalf("crossplane render: %v\n%s", r.Err, r.Stderr)
+			}
+			wantFile := filepath.Join(c.dir, "expected.yaml")
+			if *update {
+				writeFile(t, wantFile, r.Stdout)
+			}
+			if diff := cmp.Diff(readFile(t, wantFile), r.Stdout); diff != "" {
+				t.Errorf("crossplane render: -want (%s), +got:\n%s", wantFile, diff)
+			}
+		})
+	}
+}
+
+// validator validates resources with crossplane beta validate, offline,
+// against the XRD, the function's Input CRD and provider-kubernetes' CRDs.
+type validator struct {
+	extensions, cache, image string
+}
+
+func newValidator(t *testing.T) validator {
+	t.Helper()
+	ext := t.TempDir()
+	copyFile(t, filepath.Join(*repo, "package", "configuration", "xrd.yaml"), filepath.Join(ext, "xrd.yaml"))
+	inputs, err := filepath.Glob(filepath.Join(*repo, "package", "input", "*.yaml"))
+	if err != nil || len(inputs) == 0 {
+		t.Fatalf("cannot find the Input CRD in package/input: %v", err)
+	}
+	for _, in := range inputs {
+		copyFile(t, in, filepath.Join(ext, filepath.Base(in)))
+	}
+	pk := testenv.ModuleDir(t, providerKubernetes, providerKubernetesVers)
+	copyFile(t, filepath.Join(pk, "package", "crds", "kubernetes.m.crossplane.io_objects.yaml"), filepath.Join(ext, "objects.yaml"))
+
+	// beta validate always loads Crossplane's own CRDs from the package of a
+	// Crossplane image, which it would download. Seed its cache with the CRDs
+	// from the Crossplane module instead, under an image name of our own.
+	cache := t.TempDir()
+	core := filepath.Join(cache, "local.invalid", "crossplane", "crossplane@"+crossplaneVersion)
+	if err := os.MkdirAll(core, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	crds, err := filepath.Glob(filepath.Join(testenv.ModuleDir(t, crossplaneModule, crossplaneVersion), "cluster", "crds", "*.yaml"))
+	if err != nil || len(crds) == 0 {
+		t.Fatalf("cannot find Crossplane's CRDs: %v", err)
+	}
+	var all []string
+	for _, f := range crds {
+		all = append(all, readFile(t, f))
+	}
+	writeFile(t, filepath.Join(core, "package.yaml"), strings.Join(all, "\n---\n"))
+	return validator{extensions: ext, cache: cache, image: "local.invalid/crossplane/crossplane:" + crossplaneVersion}
+}
+
+func (v validator) validate(resources []byte) testenv.Result {
+	return testenv.Run(resources, *crossplane, "beta", "validate", v.extensions, "-",
+		"--cache-dir="+v.cache, "--crossplane-image="+v.image, "--error-on-missing-schemas")
+}
+
+// TestValidate checks each rendered example, XR and composed Objects,
+// against the schemas the API server would apply.
+func TestValidate(t *testing.T) {
+	addr := setup(t)
+	v := newValidator(t)
+	for _, c := range cases(t) {
+		if fileExists(filepath.Join(c.dir, "expected-error.txt")) {
+			continue // Nothing is rendered: TestRender checks the error.
+		}
+		t.Run(c.name, func(t *testing.T) {
+			r := testenv.Run(nil, *crossplane, renderArgs(c, addr, "--include-full-xr")...)
+			if r.Err != nil {
+				t.Fatalf("crossplane render: %v\n%s", r.Err, r.Stderr)
+			}
+			got := v.validate([]byte(r.Stdout))
+			if got.Err != nil {
+				t.Fatalf("crossplane beta validate: %v\n%s%s", got.Err, got.Stdout, got.Stderr)
+			}
+			if !strings.Contains(got.Stdout, "0 missing schemas") || !strings.Contains(got.Stdout, "0 failure cases") {
+				t.Errorf("crossplane beta validate: want no missing schema and no failure, got:\n%s", got.Stdout)
+			}
+		})
+	}
+}
+
+// TestValidateRejectsBrokenXR proves the validation can fail: an XR that
+// breaks the XRD's schema is reported.
+func TestValidateRejectsBrokenXR(t *testing.T) {
+	if *crossplane == "" || *repo == "" {
+		t.Fatal("run with -crossplane and -repo (make test-render does)")
+	}
+	v := newValidator(t)
+	xr := readFile(t, filepath.Join(*repo, "example", "xr.yaml"))
+	cases := map[string]struct {
+		broken, want string
+	}{
+		"ImageTagMissing":  {broken: strings.Replace(xr, "imageTag: 1.2.0", "taskId2: x", 1), want: "imageTag"},
+		"RunAsUserAString": {broken: strings.Replace(xr, "runAsUser: 1002", "runAsUser: root", 1), want: "runAsUser"},
+		"LabelsNotAList":   {broken: strings.Replace(xr, "labels:\n", "labels: oops\n  unused:\n", 1), want: "labels"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if tc.broken == xr {
+				t.Fatal("the example XR changed: this case no longer breaks it")
+			}
+			got := v.validate([]byte(tc.broken))
+			if got.Err == nil {
+				t.Fatalf("crossplane beta validate accepted a broken XR:\n%s", got.Stdout)
+			}
+			if !strings.Contains(got.Stdout+got.Stderr, tc.want) {
+				t.Errorf("crossplane beta validate: want an error naming %q, got:\n%s%s", tc.want, got.Stdout, got.Stderr)
+			}
+		})
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("cannot read %s (make update-render writes expected output): %v", path, err)
+	}
+	return string(b)
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	writeFile(t, to, readFile(t, from))
+}
