@@ -26,6 +26,7 @@ GOLANGCI_LINT := $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './test/*' -not -path './hack/*') go.mod go.sum
 
+E2E_DIR            := $(OUTPUT)/e2e
 FUNCTION_XPKG      := $(OUTPUT)/function-squonk2-viz-$(VERSION)-$(ARCH).xpkg
 CONFIGURATION_XPKG := $(OUTPUT)/configuration-squonk2-viz-$(VERSION).xpkg
 
@@ -87,6 +88,13 @@ validate: test-render ## Validate the rendered examples against the XRD and CRDs
 test-xpkg: xpkg ## Open the built packages and check what is inside.
 	cd test && go test -count=1 -tags integration ./xpkg/ -function-xpkg=$(FUNCTION_XPKG) -configuration-xpkg=$(CONFIGURATION_XPKG) -arch=$(ARCH)
 
+.PHONY: e2e
+e2e: $(E2E_TOOLS) xpkg ## The end-to-end suite: the Data Manager's actions on a real control plane.
+	@rc=0; (cd test && go test -count=1 -timeout 30m -tags e2e ./e2e/ \
+	  -bin=$(BIN) -repo=$(CURDIR) -dir=$(E2E_DIR) -timings=$(OUTPUT)/e2e-timings.md \
+	  -function-xpkg=$(FUNCTION_XPKG) -configuration-xpkg=$(CONFIGURATION_XPKG) -function-binary=$(OUTPUT)/function-$(ARCH)) || rc=$$?; \
+	hack/reap.sh $(E2E_DIR)/pids || rc=1; exit $$rc
+
 ##@ Packages
 
 .PHONY: xpkg
@@ -118,6 +126,33 @@ $(CROSSPLANE): test/go.mod test/go.sum
 	  cd test && go build -ldflags "-X github.com/crossplane/crossplane/v2/internal/version.version=$(CROSSPLANE_CLI_VERSION)" \
 	    -o $@ github.com/crossplane/crossplane/v2/cmd/crank; \
 	fi
+
+# The end-to-end suite's control plane, each pinned by a module of test/tools.
+K8S_VERSION := v1.36.4
+K8S_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(K8S_VERSION) \
+	-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=36 \
+	-X k8s.io/client-go/pkg/version.gitVersion=$(K8S_VERSION)
+CROSSPLANE_CORE_VERSION := v2.4.0
+E2E_TOOLS := $(BIN)/etcd $(BIN)/kube-apiserver $(BIN)/kube-controller-manager $(BIN)/kubectl \
+	$(BIN)/crossplane-core $(BIN)/provider-kubernetes
+
+.PHONY: e2e-tools
+e2e-tools: $(E2E_TOOLS) ## Build the end-to-end suite's control plane into bin/ (about 9 minutes cold).
+
+$(BIN)/etcd: test/tools/k8s/go.mod test/tools/k8s/go.sum
+	go build -C test/tools/k8s -o $@ ./cmd/etcd
+
+$(BIN)/kube-apiserver $(BIN)/kube-controller-manager $(BIN)/kubectl: test/tools/k8s/go.mod test/tools/k8s/go.sum
+	go build -C test/tools/k8s -ldflags "$(K8S_LDFLAGS)" -o $@ k8s.io/kubernetes/cmd/$(notdir $@)
+
+# Without the version, Crossplane refuses packages that constrain it.
+$(BIN)/crossplane-core: test/tools/crossplane-core/go.mod test/tools/crossplane-core/go.sum
+	go build -C test/tools/crossplane-core \
+	  -ldflags "-X github.com/crossplane/crossplane-runtime/v2/pkg/version.version=$(CROSSPLANE_CORE_VERSION)" \
+	  -o $@ github.com/crossplane/crossplane/v2/cmd/crossplane
+
+$(BIN)/provider-kubernetes: test/tools/provider-kubernetes/go.mod test/tools/provider-kubernetes/go.sum
+	go build -C test/tools/provider-kubernetes -o $@ github.com/crossplane-contrib/provider-kubernetes/cmd/provider
 
 $(MKIMAGE): test/go.mod test/go.sum $(wildcard test/cmd/mkimage/*.go)
 	@mkdir -p $(BIN)

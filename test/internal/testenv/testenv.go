@@ -18,12 +18,21 @@ import (
 // FreePort returns a TCP port on 127.0.0.1 that nothing listens on now.
 func FreePort(t testing.TB) int {
 	t.Helper()
+	port, err := NewPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
+
+// NewPort is FreePort for code that has no testing.TB.
+func NewPort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("cannot find a free port: %v", err)
+		return 0, fmt.Errorf("cannot find a free port: %w", err)
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port //nolint:forcetypeassert // A tcp listener has a TCP address.
+	return l.Addr().(*net.TCPAddr).Port, nil //nolint:forcetypeassert // A tcp listener has a TCP address.
 }
 
 // StartFunction runs the function binary insecurely on a free port of
@@ -83,15 +92,24 @@ func Run(stdin []byte, name string, args ...string) Result {
 // in the module cache, and returns the directory of its source.
 func ModuleDir(t testing.TB, module, version string) string {
 	t.Helper()
+	dir, err := FindModule(module, version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// FindModule is ModuleDir for code that has no testing.TB.
+func FindModule(module, version string) (string, error) {
 	r := Run(nil, "go", "mod", "download", "-json", module+"@"+version)
 	if r.Err != nil {
-		t.Fatalf("cannot download %s@%s: %v\n%s%s", module, version, r.Err, r.Stdout, r.Stderr)
+		return "", fmt.Errorf("cannot download %s@%s: %w\n%s%s", module, version, r.Err, r.Stdout, r.Stderr)
 	}
 	var m struct{ Dir string }
 	if err := json.Unmarshal([]byte(r.Stdout), &m); err != nil || m.Dir == "" {
-		t.Fatalf("cannot find the directory of %s@%s in %q: %v", module, version, r.Stdout, err)
+		return "", fmt.Errorf("cannot find the directory of %s@%s in %q: %w", module, version, r.Stdout, err)
 	}
-	return m.Dir
+	return m.Dir, nil
 }
 
 // MustExist fails the test when path does not exist.

@@ -1,0 +1,361 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/informaticsmatters/function-squonk2-viz/test/internal/testenv"
+)
+
+// Versions of what the suite installs from the Go module proxy's sources.
+const (
+	crossplaneModule       = "github.com/crossplane/crossplane/v2"
+	crossplaneVersion      = "v2.4.0"
+	providerKubernetes     = "github.com/crossplane-contrib/provider-kubernetes"
+	providerKubernetesVers = "v1.3.1"
+
+	// packageVersion is the tag the packages are pushed with.
+	packageVersion = "v0.1.0"
+)
+
+// startCrossplane initialises Crossplane core (its CRDs and TLS secrets) and
+// starts it, out of cluster, with the External package runtime: the suite
+// runs the function and the provider itself.
+func (c *cluster) startCrossplane(ctx context.Context) error {
+	if _, err := c.kubectl(ctx, "", "create", "namespace", "crossplane-system"); err != nil {
+		return err
+	}
+	var err error
+	if c.xfnCA, err = newCA("e2e-functions-ca"); err != nil {
+		return err
+	}
+	client, err := c.xfnCA.issue("crossplane", nil)
+	if err != nil {
+		return err
+	}
+	if err := writeTLSDir(c.path("pki", "xfn-client"), client, c.xfnCA.pem); err != nil {
+		return err
+	}
+	xp, err := testenv.FindModule(crossplaneModule, crossplaneVersion)
+	if err != nil {
+		return err
+	}
+	env := []string{"KUBECONFIG=" + c.kubeconfig, "POD_NAMESPACE=crossplane-system"}
+	core := filepath.Join(c.cfg.bin, "crossplane-core")
+	// init applies Crossplane's CRDs and then objects of those kinds, which
+	// fails until the CRDs are established: retry.
+	err = waitFor(ctx, 90*time.Second, 2*time.Second, "crossplane core init", func() (bool, error) {
+		p, err := c.ps.start("crossplane-init", env, core, "core", "init",
+			"--cr-ds-path="+filepath.Join(xp, "cluster", "crds"), "--enable-webhooks=false",
+			"--tlsca-secret-name=crossplane-root-ca", "--tls-client-secret-name=crossplane-tls-client")
+		if err != nil {
+			return false, fmt.Errorf("%w: %w", errFinal, err)
+		}
+		<-p.done
+		if p.err != nil {
+			return false, fmt.Errorf("%w:\n%s", p.err, p.tail(5))
+		}
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	ports, err := freePorts(3)
+	if err != nil {
+		return err
+	}
+	cache := c.path("xpkg-cache")
+	if err := os.MkdirAll(cache, 0o750); err != nil { // Crossplane needs it to exist.
+		return err
+	}
+	_, err = c.ps.start("crossplane", env, core, "core", "start", "--debug", "--enable-webhooks=false",
+		"--package-runtime=Function=External;Provider=External",
+		"--tls-client-certs-dir="+c.path("pki", "xfn-client"), "--cache-dir="+cache,
+		fmt.Sprintf("--metrics-port=%d", ports[0]), fmt.Sprintf("--health-probe-port=%d", ports[1]),
+		fmt.Sprintf("--webhook-port=%d", ports[2]))
+	return err
+}
+
+// startProvider installs provider-kubernetes' namespaced CRDs and starts the
+// provider, with a ClusterProviderConfig named default whose credentials
+// are the suite's kubeconfig.
+func (c *cluster) startProvider(ctx context.Context) error {
+	pk, err := testenv.FindModule(providerKubernetes, providerKubernetesVers)
+	if err != nil {
+		return err
+	}
+	crds, err := filepath.Glob(filepath.Join(pk, "package", "crds", "*.yaml"))
+	if err != nil {
+		return err
+	}
+	for _, crd := range crds {
+		// The cluster-scoped Object CRD declares a conversion webhook
+		// with no service, which the API server rejects; the namespaced
+		// kubernetes.m Objects do not need it.
+		if filepath.Base(crd) == "kubernetes.crossplane.io_objects.yaml" {
+			continue
+		}
+		b, err := os.ReadFile(crd) //nolint:gosec // The provider's module.
+		if err != nil {
+			return err
+		}
+		if err := c.apply(ctx, string(b)); err != nil {
+			return err
+		}
+	}
+	webhook, err := c.xfnCA.issue("provider-kubernetes", nil)
+	if err != nil {
+		return err
+	}
+	if err := writeTLSDir(c.path("pki", "provider"), webhook, c.xfnCA.pem); err != nil {
+		return err
+	}
+	if err := c.runProvider(); err != nil {
+		return err
+	}
+	kc, err := os.ReadFile(c.kubeconfig)
+	if err != nil {
+		return err
+	}
+	if _, err := c.kubectl(ctx, "", "-n", "crossplane-system", "create", "secret", "generic", "cluster-config",
+		"--from-literal=kubeconfig="+string(kc)); err != nil {
+		return err
+	}
+	return c.apply(ctx, `
+apiVersion: kubernetes.m.crossplane.io/v1alpha1
+kind: ClusterProviderConfig
+metadata:
+  name: default
+spec:
+  credentials:
+    source: Secret
+    secretRef: {namespace: crossplane-system, name: cluster-config, key: kubeconfig}
+`)
+}
+
+// runProvider starts provider-kubernetes; it polls every few seconds, so
+// that the suite sees changes quickly.
+func (c *cluster) runProvider() error {
+	ports, err := freePorts(3)
+	if err != nil {
+		return err
+	}
+	c.provider, err = c.ps.start("provider-kubernetes",
+		[]string{"KUBECONFIG=" + c.kubeconfig, "TLS_SERVER_CERTS_DIR=" + c.path("pki", "provider")},
+		filepath.Join(c.cfg.bin, "provider-kubernetes"), "--debug", "--poll=5s",
+		fmt.Sprintf("--webhook-port=%d", ports[0]),
+		"--metrics-bind-address="+addr(ports[1]), "--health-probe-bind-addr="+addr(ports[2]))
+	return err
+}
+
+// startRegistry serves an OCI registry on loopback, in the suite's process,
+// and pushes both packages to it.
+func (c *cluster) startRegistry(ctx context.Context) (func(), error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{
+		Handler:           registry.New(registry.Logger(log.New(io.Discard, "", 0))),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Printf("registry: %v", err)
+		}
+	}()
+	c.registry = l.Addr().String()
+	for file, repo := range map[string]string{
+		c.cfg.functionXpkg:      "informaticsmatters/function-squonk2-viz",
+		c.cfg.configurationXpkg: "informaticsmatters/configuration-squonk2-viz",
+	} {
+		img, err := tarball.ImageFromPath(file, nil)
+		if err != nil {
+			return nil, fmt.Errorf("cannot open %s: %w", file, err)
+		}
+		ref, err := name.ParseReference(c.registry + "/" + repo + ":" + packageVersion)
+		if err != nil {
+			return nil, err
+		}
+		if err := remote.Write(ref, img, remote.WithContext(ctx)); err != nil {
+			return nil, fmt.Errorf("cannot push %s: %w", ref, err)
+		}
+	}
+	return func() { _ = srv.Close() }, nil
+}
+
+// installPackages installs the Function and the Configuration from the
+// registry, as a platform engineer would with crossplane xpkg install, and
+// plays the External package runtime for the function: it runs the function
+// with mTLS and tells Crossplane where it is.
+func (c *cluster) installPackages(ctx context.Context) error {
+	if err := c.apply(ctx, fmt.Sprintf(`
+apiVersion: pkg.crossplane.io/v1
+kind: Function
+metadata:
+  name: function-squonk2-viz
+spec:
+  package: %s/informaticsmatters/function-squonk2-viz:%s
+`, c.registry, packageVersion)); err != nil {
+		return err
+	}
+	var revision string
+	err := waitFor(ctx, 2*time.Minute, time.Second, "the FunctionRevision", func() (bool, error) {
+		out, err := c.kubectl(ctx, "", "get", "functionrevisions", "-l", "pkg.crossplane.io/package=function-squonk2-viz",
+			"-o", "jsonpath={.items[*].metadata.name}")
+		revision = strings.TrimSpace(out)
+		return revision != "" && !strings.Contains(revision, " "), err
+	})
+	if err != nil {
+		return err
+	}
+
+	server, err := c.xfnCA.issue("function-squonk2-viz", nil)
+	if err != nil {
+		return err
+	}
+	dir := c.path("pki", "function")
+	if err := writeTLSDir(dir, server, c.xfnCA.pem); err != nil {
+		return err
+	}
+	if err := c.runFunction(); err != nil {
+		return err
+	}
+	if _, err := c.kubectl(ctx, "", "-n", "crossplane-system", "create", "secret", "generic", "function-squonk2-viz-tls-server",
+		"--from-file=tls.crt="+filepath.Join(dir, "tls.crt"), "--from-file=tls.key="+filepath.Join(dir, "tls.key"),
+		"--from-file=ca.crt="+filepath.Join(dir, "ca.crt")); err != nil {
+		return err
+	}
+	if err := waitFor(ctx, 30*time.Second, time.Second, "the FunctionRevision's runtime status", func() (bool, error) {
+		err := c.setRuntimeStatus(ctx, revision)
+		return err == nil, err
+	}); err != nil {
+		return err
+	}
+	if err := c.waitCondition(ctx, "function.pkg.crossplane.io/function-squonk2-viz", "Healthy", 2*time.Minute); err != nil {
+		return err
+	}
+
+	if err := c.apply(ctx, fmt.Sprintf(`
+apiVersion: pkg.crossplane.io/v1
+kind: Configuration
+metadata:
+  name: configuration-squonk2-viz
+spec:
+  package: %s/informaticsmatters/configuration-squonk2-viz:%s
+  # The dependencies (the function and provider-kubernetes) are installed
+  # above; this suite has no route to their public registries.
+  skipDependencyResolution: true
+`, c.registry, packageVersion)); err != nil {
+		return err
+	}
+	if err := c.waitCondition(ctx, "configuration.pkg.crossplane.io/configuration-squonk2-viz", "Healthy", 2*time.Minute); err != nil {
+		return err
+	}
+	return c.waitCondition(ctx, "compositeresourcedefinition.apiextensions.crossplane.io/datavisualisations.squonk.it", "Established", 2*time.Minute)
+}
+
+var gvrFunctionRevision = gvrType{Group: "pkg.crossplane.io", Version: "v1", Resource: "functionrevisions"}
+
+// setRuntimeStatus does what the package runtime would for the revision:
+// it says where the function listens, names its TLS Secret, and reports the
+// runtime healthy.
+func (c *cluster) setRuntimeStatus(ctx context.Context, revision string) error {
+	rev, err := c.client.Resource(gvrFunctionRevision).Get(ctx, revision, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	port := strings.TrimPrefix(c.functionAddr, "127.0.0.1:")
+	if err := unstructured.SetNestedField(rev.Object, "dns:///localhost:"+port, "status", "endpoint"); err != nil {
+		return err
+	}
+	if err := unstructured.SetNestedField(rev.Object, "function-squonk2-viz-tls-server", "status", "tlsServerSecretName"); err != nil {
+		return err
+	}
+	conds, _, _ := unstructured.NestedSlice(rev.Object, "status", "conditions")
+	kept := make([]any, 0, len(conds)+1)
+	for _, cond := range conds {
+		if m, ok := cond.(map[string]any); ok && m["type"] != "RuntimeHealthy" {
+			kept = append(kept, cond)
+		}
+	}
+	kept = append(kept, map[string]any{
+		"type": "RuntimeHealthy", "status": "True", "reason": "HealthyPackageRevision",
+		"lastTransitionTime": time.Now().UTC().Format(time.RFC3339),
+	})
+	if err := unstructured.SetNestedSlice(rev.Object, kept, "status", "conditions"); err != nil {
+		return err
+	}
+	_, err = c.client.Resource(gvrFunctionRevision).UpdateStatus(ctx, rev, metav1.UpdateOptions{})
+	return err
+}
+
+// functionEnv is the function's environment in the suite: the operator's
+// variables, as a DeploymentRuntimeConfig would set them.
+var functionEnv = []string{
+	"INGRESS_DOMAIN=viz.e2e.example.org",
+	"INGRESS_CERT_ISSUER=letsencrypt-e2e",
+	"SVO_IMAGE_PULL_SECRET=svo-pullsecret",
+}
+
+// runFunction starts the function with mTLS, on the same port as before
+// when it is restarted.
+func (c *cluster) runFunction() error {
+	if c.functionAddr == "" {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		c.functionAddr = addr(port)
+	}
+	var err error
+	c.function, err = c.ps.start("function", functionEnv, c.cfg.functionBinary,
+		"--debug", "--address", c.functionAddr, "--tls-server-certs-dir", c.path("pki", "function"))
+	if err != nil {
+		return err
+	}
+	return waitFor(context.Background(), 10*time.Second, 50*time.Millisecond, "the function to listen", func() (bool, error) {
+		if !c.function.alive() {
+			return false, fmt.Errorf("%w: the function exited:\n%s", errFinal, c.function.tail(20))
+		}
+		conn, err := net.DialTimeout("tcp", c.functionAddr, 100*time.Millisecond)
+		if err != nil {
+			return false, err
+		}
+		return true, conn.Close()
+	})
+}
+
+// waitCondition waits until the object's condition is True.
+func (c *cluster) waitCondition(ctx context.Context, object, condition string, timeout time.Duration) error {
+	return waitFor(ctx, timeout, time.Second, object+" "+condition, func() (bool, error) {
+		out, err := c.kubectl(ctx, "", "get", object, "-o",
+			fmt.Sprintf(`jsonpath={.status.conditions[?(@.type==%q)].status}`, condition))
+		if err != nil {
+			return false, err
+		}
+		if strings.TrimSpace(out) != "True" {
+			msg, _ := c.kubectl(ctx, "", "get", object, "-o", "jsonpath={.status.conditions}")
+			return false, fmt.Errorf("%s is %q: %s", condition, strings.TrimSpace(out), msg)
+		}
+		return true, nil
+	})
+}
