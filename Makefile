@@ -73,6 +73,12 @@ fmt: $(GOLANGCI_LINT) ## Format the code as the linters want it.
 test-unit: ## Unit tests of the function, with the race detector and coverage.
 	go test -race -cover ./...
 
+FUZZTIME ?= 60s
+
+.PHONY: fuzz
+fuzz: ## Fuzz RunFunction for FUZZTIME (default 60s).
+	go test ./fn -run '^$$' -fuzz '^FuzzRunFunction$$' -fuzztime $(FUZZTIME)
+
 .PHONY: test-render
 test-render: $(FUNCTION) $(CROSSPLANE) ## Render every example/ case, compare it with its expected output, and validate it.
 	cd test && go test -count=1 -tags integration ./render/ -crossplane=$(CROSSPLANE) -function=$(FUNCTION) -repo=$(CURDIR)
