@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -38,6 +39,7 @@ type cluster struct {
 	cfg        config
 	ps         *processes
 	kubeconfig string
+	restConfig *rest.Config
 	client     dynamic.Interface
 
 	kubeCA, xfnCA *ca
@@ -140,6 +142,7 @@ func (c *cluster) startControlPlane(ctx context.Context) error {
 		return err
 	}
 	restCfg.QPS, restCfg.Burst = 200, 400
+	c.restConfig = restCfg
 	if c.client, err = dynamic.NewForConfig(restCfg); err != nil {
 		return err
 	}

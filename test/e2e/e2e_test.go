@@ -429,24 +429,7 @@ func deleteRemovesEverything(ctx context.Context, t *testing.T, name string) {
 	if _, err := c.kubectl(ctx, "", "-n", dmNamespace, "delete", "datavisualisation", name, "--wait=false"); err != nil {
 		t.Fatal(err)
 	}
-	if err := waitFor(ctx, 3*time.Minute, time.Second, "everything to be deleted", func() (bool, error) {
-		var left []string
-		if xr, err := c.get(ctx, gvrXR, dmNamespace, name); err != nil || xr != nil {
-			left = append(left, "the DataVisualisation")
-		}
-		objects, err := c.list(ctx, gvrObject, "crossplane.io/composite="+name)
-		if err != nil || len(objects) > 0 {
-			left = append(left, fmt.Sprintf("%d Objects", len(objects)))
-		}
-		for _, gvr := range []gvrType{gvrDeployment, gvrService, gvrIngress} {
-			if o, err := c.get(ctx, gvr, dmNamespace, name); err != nil || o != nil {
-				left = append(left, gvr.Resource)
-			}
-		}
-		return len(left) == 0, fmt.Errorf("left: %s", strings.Join(left, ", "))
-	}); err != nil {
-		t.Fatal(err)
-	}
+	waitGone(ctx, t, name)
 }
 
 // fiftyAtOnce creates 50 DataVisualisations at once, as a busy Data Manager

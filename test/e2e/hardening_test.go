@@ -1,0 +1,371 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/protobuf/types/known/structpb"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+
+	fnv1 "github.com/crossplane/crossplane/v2/proto/fn/v1"
+)
+
+// warnings collects the API server's warnings.
+type warnings struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (w *warnings) HandleWarningHeader(_ int, _, text string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.msgs = append(w.msgs, text)
+}
+
+func (w *warnings) take() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := w.msgs
+	w.msgs = nil
+	return out
+}
+
+// functionClient calls the running function over mTLS, with Crossplane's
+// client certificate.
+func functionClient(t *testing.T) fnv1.FunctionRunnerServiceClient {
+	t.Helper()
+	dir := c.path("pki", "xfn-client")
+	pair, err := tls.LoadX509KeyPair(filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	creds := credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{pair}, RootCAs: pool, ServerName: "localhost", MinVersion: tls.VersionTLS12})
+	conn, err := grpc.NewClient(c.functionAddr, grpc.WithTransportCredentials(creds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return fnv1.NewFunctionRunnerServiceClient(conn)
+}
+
+// generatedDataVisualisation returns the i-th of a family of valid
+// DataVisualisations that walks through the edge cases of each field.
+func generatedDataVisualisation(i int, namespace string) map[string]any {
+	pick := func(options ...any) any { return options[i%len(options)] }
+	names := []string{
+		fmt.Sprintf("viz-%03d", i),
+		fmt.Sprintf("%d-starts-with-a-digit", i),
+		fmt.Sprintf("dotted.name.%d", i),
+		fmt.Sprintf("%s-%03d", strings.Repeat("n", 59), i), // 63 characters
+		fmt.Sprintf("v%d", i),
+	}
+	resources := []map[string]any{
+		{},
+		{"requests": map[string]any{"cpu": "1", "memory": "2Gi"}, "limits": map[string]any{"cpu": "1", "memory": "2Gi"}},
+		{"requests": map[string]any{"cpu": "0.5", "memory": "1000M"}, "limits": map[string]any{"cpu": "2", "memory": "1.5Gi", "storage": "10Gi"}},
+		{"limits": map[string]any{"cpu": "4", "memory": "8Gi"}},
+	}
+	dm := map[string]any{
+		"imageTag":             pick("1.2.0", "latest", "STABLE", "v1.2.3-rc.1_build.7", strings.Repeat("t", 128), "0.1.6"),
+		"taskId":               fmt.Sprintf("task-%d", i),
+		"serviceAccountName":   pick("default", "dm-application", "a.b"),
+		"resources":            resources[i%len(resources)],
+		"securityContext":      map[string]any{"runAsUser": pick(1, 1000, 2147483647), "runAsGroup": pick(0, 100, 65534, 2147483647), "fsGroup": 100},
+		"project":              map[string]any{"claimName": pick("dm-project", "claim.with.dots"), "id": pick("project-1", "a/b/c", "p", "project_with_underscore")},
+		"ingressProxyBodySize": pick("1m", "0", "500k", "2G"),
+		"labels": []any{
+			"data-manager.informaticsmatters.com/instance=" + strings.ReplaceAll(names[i%len(names)], ".", "-")[:min(63, len(names[i%len(names)]))],
+			"data-manager.informaticsmatters.com/owner=" + pick("dlister", "a", strings.Repeat("o", 63)).(string),
+			"purpose=" + pick("APPLICATION", "", "x_y.z").(string),
+		},
+	}
+	switch i % 4 {
+	case 1:
+		dm["ingressTlsSecret"] = "dm-tls"
+	case 2:
+		dm["ingressDomain"] = "a.b.example.org"
+		dm["ingressClass"] = "nginx-internal"
+	case 3:
+		dm["imagePullSecrets"] = []any{"svo-pullsecret", "mirror-pullsecret"}
+	}
+	return map[string]any{
+		"apiVersion": "squonk.it/v1", "kind": "DataVisualisation",
+		"metadata": map[string]any{"name": names[i%len(names)], "namespace": namespace},
+		"spec":     map[string]any{"imDataManager": dm},
+	}
+}
+
+// TestAPIServerAcceptsEveryManifest submits the DataVisualisation and
+// every manifest the function emits for 200 generated ones to the API
+// server, with server-side dry run and strict field validation, in a
+// namespace that enforces and warns about the restricted Pod Security
+// Standard: the API server must accept all, with no warning.
+func TestAPIServerAcceptsEveryManifest(t *testing.T) {
+	ctx := context.Background()
+	const ns, n = "dry-run", 200
+	if err := c.apply(ctx, `
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: `+ns+`
+  labels:
+    pod-security.kubernetes.io/enforce: restricted
+    pod-security.kubernetes.io/warn: restricted
+    pod-security.kubernetes.io/audit: restricted
+`); err != nil {
+		t.Fatal(err)
+	}
+	w := &warnings{}
+	cfg := *c.restConfig
+	cfg.WarningHandler = w
+	judge, err := dynamic.NewForConfig(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := functionClient(t)
+	gvrs := map[string]gvrType{"Deployment": gvrDeployment, "Service": gvrService, "Ingress": gvrIngress}
+	dryRun := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: "Strict"}
+	manifests, start := 0, time.Now()
+	for i := range n {
+		xr := generatedDataVisualisation(i, ns)
+		name := xr["metadata"].(map[string]any)["name"].(string) //nolint:forcetypeassert // Made above.
+		if _, err := judge.Resource(gvrXR).Namespace(ns).Create(ctx, &unstructured.Unstructured{Object: xr}, dryRun); err != nil {
+			t.Errorf("%s: the API server rejects the DataVisualisation itself: %v", name, err)
+			continue
+		}
+		s, err := structpb.NewStruct(xr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rsp, err := fn.RunFunction(ctx, &fnv1.RunFunctionRequest{Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: s}}})
+		if err != nil {
+			t.Fatalf("%s: RunFunction: %v", name, err)
+		}
+		if len(rsp.GetResults()) > 0 {
+			t.Errorf("%s: the function rejected a valid DataVisualisation: %v", name, rsp.GetResults())
+			continue
+		}
+		for rn, r := range rsp.GetDesired().GetResources() {
+			m, _, _ := unstructured.NestedMap(r.GetResource().AsMap(), "spec", "forProvider", "manifest")
+			u := &unstructured.Unstructured{Object: m}
+			if _, err := judge.Resource(gvrs[u.GetKind()]).Namespace(ns).Create(ctx, u, dryRun); err != nil {
+				t.Errorf("%s: the API server rejects the %s: %v", name, rn, err)
+			}
+			manifests++
+		}
+		for _, msg := range w.take() {
+			t.Errorf("%s: the API server warned: %s", name, msg)
+		}
+	}
+	if manifests != 3*n {
+		t.Errorf("submitted %d manifests, want %d", manifests, 3*n)
+	}
+	t.Logf("the API server accepted %d DataVisualisations and %d manifests with no warning", n, manifests)
+	timings.add(fmt.Sprintf("dry run of %d DataVisualisations and the %d manifests the function emits", n, manifests), time.Since(start))
+}
+
+// TestBadInputShowsOnTheXR runs a sample of the bad-input matrix live: each
+// DataVisualisation is refused with Synced=False naming the field and the
+// value, and nothing is composed for it.
+func TestBadInputShowsOnTheXR(t *testing.T) {
+	ctx := context.Background()
+	defer timed("bad input sample: 5 DataVisualisations refused live, Synced=False names field and value")()
+	cases := map[string]struct {
+		from, to     string
+		field, value string
+	}{
+		"bad-label-key":      {from: "- data-manager.informaticsmatters.com/owner=dlister", to: "- Bad_Prefix.com/owner=dlister", field: "spec.imDataManager.labels[2]", value: `"Bad_Prefix.com/owner=dlister"`},
+		"absolute-project":   {from: "id: project-eb03b20f", to: "id: /etc", field: "spec.imDataManager.project.id", value: `"/etc"`},
+		"root-user":          {from: "runAsUser: 1002", to: "runAsUser: 0", field: "spec.imDataManager.securityContext.runAsUser", value: "0"},
+		"bad-quantity":       {from: "memory: 2Gi", to: "memory: 2GB-ish", field: "spec.imDataManager.resources.limits.memory", value: `"2GB-ish"`},
+		"request-over-limit": {from: "cpu: 100m", to: "cpu: \"3\"", field: "spec.imDataManager.resources.requests.cpu", value: `"3"`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			xr := strings.Replace(dataVisualisation(name, "1.2.0"), tc.from, tc.to, 1)
+			if err := c.apply(ctx, xr); err != nil {
+				t.Fatal(err)
+			}
+			waitXR(ctx, t, name, "Synced=False naming "+tc.field, func(xr *unstructured.Unstructured) bool {
+				status, _, msg := condition(xr, "Synced")
+				return status == "False" && strings.Contains(msg, tc.field) && strings.Contains(msg, tc.value)
+			})
+			objects, err := c.list(ctx, gvrObject, "crossplane.io/composite="+name)
+			if err != nil || len(objects) > 0 {
+				t.Errorf("want nothing composed, got %d Objects (%v)", len(objects), err)
+			}
+		})
+	}
+}
+
+// TestLiveFaults breaks the running system in the ways a cluster does.
+func TestLiveFaults(t *testing.T) {
+	ctx := context.Background()
+	t.Run("FunctionKilledDuringABurst", func(t *testing.T) {
+		defer timed("fault: function killed during a burst of 20 creates, restarted; all converge, none duplicated")()
+		const n = 20
+		names := make([]string, n)
+		for i := range n {
+			names[i] = fmt.Sprintf("burst-%02d", i)
+		}
+		var wg sync.WaitGroup
+		for i, name := range names {
+			if i == n/4 {
+				c.function.stop() // A quarter in, the function dies.
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				obj, _ := fromYAML(dataVisualisation(name, "1.2.0"))
+				if _, err := c.client.Resource(gvrXR).Namespace(dmNamespace).Create(ctx, &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{}); err != nil {
+					t.Errorf("cannot create %s: %v", name, err)
+				}
+			}()
+		}
+		wg.Wait()
+		time.Sleep(3 * time.Second)
+		if err := c.runFunction(); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range names {
+			waitConverged(ctx, t, name)
+		}
+	})
+	t.Run("ProviderRestarted", func(t *testing.T) {
+		defer timed("fault: provider-kubernetes down during 3 creates, restarted; nothing lost")()
+		before, err := c.list(ctx, gvrDeployment, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.provider.stop()
+		names := []string{"while-provider-down-0", "while-provider-down-1", "while-provider-down-2"}
+		for _, name := range names {
+			if err := c.apply(ctx, dataVisualisation(name, "1.2.0")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(5 * time.Second)
+		if err := c.runProvider(); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range names {
+			waitConverged(ctx, t, name)
+		}
+		for _, d := range before {
+			if now, err := c.get(ctx, gvrDeployment, dmNamespace, d.GetName()); err != nil || now == nil || now.GetUID() != d.GetUID() {
+				t.Errorf("Deployment %s was lost or replaced across the provider's restart (%v)", d.GetName(), err)
+			}
+		}
+	})
+	t.Run("DeletedServiceAndIngressComeBack", func(t *testing.T) {
+		defer timed("fault: Service and Ingress deleted by hand come back")()
+		const name = "burst-00"
+		for _, gvr := range []gvrType{gvrService, gvrIngress} {
+			old := mustGet(ctx, t, gvr, name)
+			if err := c.client.Resource(gvr).Namespace(dmNamespace).Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := waitFor(ctx, 2*time.Minute, time.Second, gvr.Resource+" to come back", func() (bool, error) {
+				o, err := c.get(ctx, gvr, dmNamespace, name)
+				return o != nil && o.GetUID() != old.GetUID(), err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	t.Run("DeletedWhileItsDeploymentIsBeingCreated", func(t *testing.T) {
+		defer timed("fault: deleted while its Deployment is being created; nothing left")()
+		const name = "short-lived"
+		if err := c.apply(ctx, dataVisualisation(name, "1.2.0")); err != nil {
+			t.Fatal(err)
+		}
+		if err := waitFor(ctx, time.Minute, 100*time.Millisecond, "the first Object", func() (bool, error) {
+			objects, err := c.list(ctx, gvrObject, "crossplane.io/composite="+name)
+			return len(objects) > 0, err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.kubectl(ctx, "", "-n", dmNamespace, "delete", "datavisualisation", name, "--wait=false"); err != nil {
+			t.Fatal(err)
+		}
+		waitGone(ctx, t, name)
+	})
+}
+
+// timed adds a row to the timing table when the returned func is called.
+func timed(what string) func() {
+	start := time.Now()
+	return func() { timings.add(what, time.Since(start)) }
+}
+
+// waitConverged waits until an instance has its URL, its Deployment and
+// exactly three Objects.
+func waitConverged(ctx context.Context, t *testing.T, name string) {
+	t.Helper()
+	url := "https://viz.e2e.example.org/" + name
+	if err := waitFor(ctx, 3*time.Minute, time.Second, name+" to converge", func() (bool, error) {
+		xr, err := c.get(ctx, gvrXR, dmNamespace, name)
+		if err != nil || xr == nil {
+			return false, err
+		}
+		if got, _, _ := unstructured.NestedString(xr.Object, "status", "viz", "url"); got != url {
+			return false, fmt.Errorf("status.viz.url is %q", got)
+		}
+		if d, err := c.get(ctx, gvrDeployment, dmNamespace, name); err != nil || d == nil {
+			return false, fmt.Errorf("no Deployment yet (%w)", err)
+		}
+		objects, err := c.list(ctx, gvrObject, "crossplane.io/composite="+name)
+		if err != nil {
+			return false, err
+		}
+		if len(objects) > 3 {
+			return false, fmt.Errorf("%w: %d Objects: duplicated", errFinal, len(objects))
+		}
+		return len(objects) == 3, fmt.Errorf("%d Objects", len(objects))
+	}); err != nil {
+		t.Error(err)
+	}
+}
+
+// waitGone waits until an instance and everything composed for it are gone.
+func waitGone(ctx context.Context, t *testing.T, name string) {
+	t.Helper()
+	if err := waitFor(ctx, 3*time.Minute, time.Second, "everything of "+name+" to be deleted", func() (bool, error) {
+		var left []string
+		if xr, err := c.get(ctx, gvrXR, dmNamespace, name); err != nil || xr != nil {
+			left = append(left, "the DataVisualisation")
+		}
+		objects, err := c.list(ctx, gvrObject, "crossplane.io/composite="+name)
+		if err != nil || len(objects) > 0 {
+			left = append(left, fmt.Sprintf("%d Objects", len(objects)))
+		}
+		for _, gvr := range []gvrType{gvrDeployment, gvrService, gvrIngress} {
+			if o, err := c.get(ctx, gvr, dmNamespace, name); err != nil || o != nil {
+				left = append(left, gvr.Resource)
+			}
+		}
+		return len(left) == 0, fmt.Errorf("left: %s", strings.Join(left, ", "))
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
