@@ -101,6 +101,27 @@ e2e: $(E2E_TOOLS) xpkg ## The end-to-end suite: the Data Manager's actions on a 
 	  -function-xpkg=$(FUNCTION_XPKG) -configuration-xpkg=$(CONFIGURATION_XPKG) -function-binary=$(OUTPUT)/function-$(ARCH)) || rc=$$?; \
 	hack/reap.sh $(E2E_DIR)/pids || rc=1; exit $$rc
 
+##@ Performance
+
+BENCH_BINARIES := $(BIN)/function $(BIN)/noop $(BIN)/loadgen $(BIN)/bench
+
+$(BIN)/noop $(BIN)/loadgen $(BIN)/bench: $(GO_SOURCES)
+	@mkdir -p $(BIN)
+	go build -o $@ ./bench/$(patsubst bench,run,$(notdir $@))
+
+.PHONY: bench
+bench: $(BENCH_BINARIES) ## The function against the no-op floor over gRPC; writes _output/bench.md.
+	@mkdir -p $(OUTPUT)
+	$(BIN)/bench -function $(FUNCTION) -noop $(BIN)/noop -loadgen $(BIN)/loadgen -o $(OUTPUT)/bench.md
+
+.PHONY: soak
+soak: $(BENCH_BINARIES) ## 60s of RunFunction at 16 callers over 500 DataVisualisations: no error, no memory growth.
+	$(BIN)/bench -function $(FUNCTION) -loadgen $(BIN)/loadgen -c 16 -vary 500 -soak 60s
+
+.PHONY: bench-go
+bench-go: ## Go benchmarks of the builders and of RunFunction in-process.
+	go test ./fn -run '^$$' -bench . -benchmem
+
 ##@ Packages
 
 .PHONY: xpkg

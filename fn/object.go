@@ -1,6 +1,7 @@
 package fn
 
 import (
+	"google.golang.org/protobuf/types/known/structpb"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/crossplane/function-sdk-go/errors"
@@ -25,9 +26,9 @@ const (
 // ComposedNames lists the composed resources in the order they are reported.
 var ComposedNames = []resource.Name{NameDeployment, NameService, NameIngress}
 
-// A Readiness is the provider-kubernetes policy that decides when an Object
+// A ReadinessPolicy is the provider-kubernetes policy that decides when an Object
 // is ready, from the object it manages.
-type Readiness struct {
+type ReadinessPolicy struct {
 	Policy   string
 	CELQuery string
 }
@@ -35,24 +36,24 @@ type Readiness struct {
 var (
 	// deploymentAvailable holds a Deployment's Object unready until the
 	// Deployment reports Available.
-	deploymentAvailable = Readiness{
+	deploymentAvailable = ReadinessPolicy{
 		Policy:   "DeriveFromCelQuery",
 		CELQuery: `has(object.status) && has(object.status.conditions) && object.status.conditions.exists(c, c.type == "Available" && c.status == "True")`,
 	}
 	// created makes an Object ready once its object exists: a Service and an
 	// Ingress have nothing more to wait for that every cluster reports.
-	created = Readiness{Policy: "SuccessfulCreate"}
+	created = ReadinessPolicy{Policy: "SuccessfulCreate"}
 )
 
 // Compose returns the instance's Deployment, Service and Ingress, each
 // wrapped in a provider-kubernetes Object, keyed by their composed resource
-// names. Their readiness is left for the caller to set.
-func Compose(i *Instance) (map[resource.Name]*resource.DesiredComposed, error) {
-	out := make(map[resource.Name]*resource.DesiredComposed, len(ComposedNames))
+// names, as the protobuf structs a response carries.
+func Compose(i *Instance) (map[resource.Name]*structpb.Struct, error) {
+	out := make(map[resource.Name]*structpb.Struct, len(ComposedNames))
 	for _, c := range []struct {
 		name      resource.Name
 		manifest  runtime.Object
-		readiness Readiness
+		readiness ReadinessPolicy
 	}{
 		{name: NameDeployment, manifest: Deployment(i), readiness: deploymentAvailable},
 		{name: NameService, manifest: Service(i), readiness: created},
@@ -62,7 +63,9 @@ func Compose(i *Instance) (map[resource.Name]*resource.DesiredComposed, error) {
 		if err != nil {
 			return nil, errors.Wrapf(err, "cannot compose the %s", c.name)
 		}
-		out[c.name] = &resource.DesiredComposed{Resource: o}
+		if out[c.name], err = structpb.NewStruct(o.Object); err != nil {
+			return nil, errors.Wrapf(err, "cannot convert the %s", c.name)
+		}
 	}
 	return out, nil
 }
@@ -70,7 +73,7 @@ func Compose(i *Instance) (map[resource.Name]*resource.DesiredComposed, error) {
 // Object wraps a manifest in a provider-kubernetes namespaced Object. The
 // Object's own name is left to Crossplane, which generates one from the
 // DataVisualisation's name and puts it in the DataVisualisation's namespace.
-func Object(manifest runtime.Object, r Readiness, pc ProviderConfigRef) (*composed.Unstructured, error) {
+func Object(manifest runtime.Object, r ReadinessPolicy, pc ProviderConfigRef) (*composed.Unstructured, error) {
 	m, err := Manifest(manifest)
 	if err != nil {
 		return nil, err

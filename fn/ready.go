@@ -64,18 +64,19 @@ func structField(s *structpb.Struct, name string) *structpb.Value {
 	return s.GetFields()[name]
 }
 
-// SetReadiness sets each desired composed resource's readiness from its
-// observed state, and returns a summary of those that are not ready, for
-// example "deployment not ready, ingress not created yet", or "" when all are.
-func SetReadiness(desired map[resource.Name]*resource.DesiredComposed, states map[resource.Name]State) string {
+// Readiness returns the readiness of each composed resource from its observed
+// state, and a summary of those that are not ready, for example
+// "deployment not ready, ingress not created yet", or "" when all are.
+func Readiness(states map[resource.Name]State) (map[resource.Name]fnv1.Ready, string) {
+	ready := make(map[resource.Name]fnv1.Ready, len(ComposedNames))
 	var waiting []string
 	for _, name := range ComposedNames {
 		if states[name] == StateReady {
-			desired[name].Ready = resource.ReadyTrue
+			ready[name] = fnv1.Ready_READY_TRUE
 			continue
 		}
-		desired[name].Ready = resource.ReadyFalse
+		ready[name] = fnv1.Ready_READY_FALSE
 		waiting = append(waiting, string(name)+" "+states[name].String())
 	}
-	return strings.Join(waiting, ", ")
+	return ready, strings.Join(waiting, ", ")
 }

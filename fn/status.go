@@ -1,7 +1,10 @@
 package fn
 
 import (
+	"google.golang.org/protobuf/types/known/structpb"
 	corev1 "k8s.io/api/core/v1"
+
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 )
 
 // Custom condition types that the function sets on a DataVisualisation, with
@@ -25,8 +28,8 @@ const (
 
 // VizStatus returns the DataVisualisation's status.viz: the instance's URL,
 // where the Data Manager looks for it, and what it runs.
-func VizStatus(i *Instance) map[string]any {
-	return map[string]any{
+func VizStatus(i *Instance) (*structpb.Struct, error) {
+	return structpb.NewStruct(map[string]any{
 		"url":                i.URL(),
 		"image":              i.Image,
 		"serviceAccountName": i.ServiceAccountName,
@@ -38,7 +41,34 @@ func VizStatus(i *Instance) map[string]any {
 			"claimName": i.ProjectClaimName,
 			"id":        i.ProjectID,
 		},
+	})
+}
+
+// SetVizStatus sets status.viz of the desired DataVisualisation in the
+// response, keeping any other status that earlier steps set.
+func SetVizStatus(rsp *fnv1.RunFunctionResponse, viz *structpb.Struct) {
+	if rsp.GetDesired() == nil {
+		rsp.Desired = &fnv1.State{}
 	}
+	if rsp.GetDesired().GetComposite() == nil {
+		rsp.Desired.Composite = &fnv1.Resource{}
+	}
+	xr := rsp.GetDesired().GetComposite()
+	if xr.GetResource() == nil {
+		xr.Resource = &structpb.Struct{}
+	}
+	if xr.GetResource().GetFields() == nil {
+		xr.Resource.Fields = map[string]*structpb.Value{}
+	}
+	status := xr.GetResource().GetFields()["status"].GetStructValue()
+	if status == nil {
+		status = &structpb.Struct{}
+		xr.Resource.Fields["status"] = structpb.NewStructValue(status)
+	}
+	if status.GetFields() == nil {
+		status.Fields = map[string]*structpb.Value{}
+	}
+	status.Fields["viz"] = structpb.NewStructValue(viz)
 }
 
 func quantity(l corev1.ResourceList, name corev1.ResourceName) string {

@@ -1,0 +1,138 @@
+// Command loadgen drives a composition function over gRPC with one request,
+// from a number of concurrent callers, and prints what it measured as JSON:
+// requests per second, latency percentiles and errors.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+
+	"github.com/informaticsmatters/function-squonk2-viz/bench/fixture"
+)
+
+// Result is what one load run measured.
+type Result struct {
+	Concurrency int     `json:"concurrency"`
+	Requests    int     `json:"requests"`
+	Errors      int     `json:"errors"`
+	Seconds     float64 `json:"seconds"`
+	RPS         float64 `json:"rps"`
+	P50ms       float64 `json:"p50Ms"`
+	P99ms       float64 `json:"p99Ms"`
+	MaxMs       float64 `json:"maxMs"`
+	FirstError  string  `json:"firstError,omitempty"`
+}
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:9443", "the function's address (insecure gRPC)")
+	xr := flag.String("xr", "bench/testdata/xr.yaml", "the observed DataVisualisation")
+	observed := flag.String("observed", "bench/testdata/observed", "directory of observed composed resources; empty for none")
+	input := flag.String("input", "", "the step's Input; empty for none")
+	concurrency := flag.Int("c", 16, "concurrent callers")
+	duration := flag.Duration("d", 10*time.Second, "how long to drive the function")
+	warmup := flag.Duration("warmup", time.Second, "how long to drive it before measuring")
+	vary := flag.Int("vary", 1, "send this many DataVisualisations in turn, each with its own uid, so that the function sees more than it caches")
+	flag.Parse()
+
+	req, err := fixture.Load(*xr, *observed, *input)
+	if err != nil {
+		fail(err)
+	}
+	reqs := []*fnv1.RunFunctionRequest{req}
+	for i := 1; i < *vary; i++ {
+		r := proto.Clone(req).(*fnv1.RunFunctionRequest) //nolint:forcetypeassert // A clone has the type of its original.
+		r.GetObserved().GetComposite().GetResource().GetFields()["metadata"].GetStructValue().GetFields()["uid"] = structpb.NewStringValue(fmt.Sprintf("uid-%d", i))
+		reqs = append(reqs, r)
+	}
+	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		fail(err)
+	}
+	defer conn.Close()
+	client := fnv1.NewFunctionRunnerServiceClient(conn)
+	if *warmup > 0 {
+		drive(client, reqs, *concurrency, *warmup)
+	}
+	r := drive(client, reqs, *concurrency, *duration)
+	if err := json.NewEncoder(os.Stdout).Encode(r); err != nil {
+		fail(err)
+	}
+}
+
+// drive calls the function from c callers for d, with each request in turn,
+// and measures each call.
+func drive(client fnv1.FunctionRunnerServiceClient, reqs []*fnv1.RunFunctionRequest, c int, d time.Duration) Result {
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		errs      int
+		firstErr  string
+		wg        sync.WaitGroup
+	)
+	start := time.Now()
+	deadline := start.Add(d)
+	for caller := range c {
+		wg.Add(1)
+		go func() {
+			next := caller
+			defer wg.Done()
+			local := make([]time.Duration, 0, 4096)
+			var localErrs int
+			var localFirst string
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				_, err := client.RunFunction(ctx, reqs[next%len(reqs)])
+				next++
+				cancel()
+				if err != nil {
+					localErrs++
+					if localFirst == "" {
+						localFirst = err.Error()
+					}
+					continue
+				}
+				local = append(local, time.Since(t0))
+			}
+			mu.Lock()
+			latencies = append(latencies, local...)
+			errs += localErrs
+			if firstErr == "" {
+				firstErr = localFirst
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start).Seconds()
+	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
+	ms := func(p float64) float64 {
+		if len(latencies) == 0 {
+			return 0
+		}
+		i := int(p*float64(len(latencies))+0.5) - 1
+		return float64(latencies[max(0, min(i, len(latencies)-1))].Microseconds()) / 1000
+	}
+	return Result{
+		Concurrency: c, Requests: len(latencies), Errors: errs, Seconds: elapsed,
+		RPS: float64(len(latencies)) / elapsed, P50ms: ms(0.50), P99ms: ms(0.99), MaxMs: ms(1.0), FirstError: firstErr,
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "loadgen:", err)
+	os.Exit(1)
+}

@@ -1,0 +1,338 @@
+// Command run measures function-squonk2-viz against the floor (bench/noop)
+// over gRPC on loopback: cold start, then, with the server pinned to one core
+// and the load generator to the other, throughput, latency, server CPU per
+// request and resident memory at each concurrency, repeated, as medians. With
+// -soak it instead drives the function for a while and checks that it makes
+// no error and does not grow.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// result is one loadgen run, as it prints it, plus the server's side.
+type result struct {
+	Concurrency int     `json:"concurrency"`
+	Requests    int     `json:"requests"`
+	Errors      int     `json:"errors"`
+	RPS         float64 `json:"rps"`
+	P50ms       float64 `json:"p50Ms"`
+	P99ms       float64 `json:"p99Ms"`
+	MaxMs       float64 `json:"maxMs"`
+	FirstError  string  `json:"firstError"`
+	CPUus       float64 `json:"-"` // server CPU per request, µs
+}
+
+type options struct {
+	loadgen, xr, observed, input string
+	vary                         int
+	duration                     time.Duration
+	repeat                       int
+	concurrency                  []int
+}
+
+func main() {
+	function := flag.String("function", "bin/function", "the function binary")
+	noop := flag.String("noop", "bin/noop", "the floor function binary")
+	loadgen := flag.String("loadgen", "bin/loadgen", "the load generator binary")
+	xr := flag.String("xr", "bench/testdata/xr.yaml", "the observed DataVisualisation")
+	observed := flag.String("observed", "bench/testdata/observed", "observed composed resources; empty for none")
+	input := flag.String("input", "", "the step's Input")
+	conc := flag.String("c", "1,4,16", "concurrencies")
+	repeat := flag.Int("repeat", 3, "runs of each measurement; the table shows medians")
+	duration := flag.Duration("d", 5*time.Second, "duration of each run")
+	soak := flag.Duration("soak", 0, "soak the function for this long instead of benchmarking")
+	out := flag.String("o", "", "also write the table to this file")
+	vary := flag.Int("vary", 1, "DataVisualisations (distinct uids) the load generator sends in turn")
+	flag.Parse()
+
+	o := options{loadgen: *loadgen, xr: *xr, observed: *observed, input: *input, duration: *duration, repeat: *repeat, vary: *vary}
+	for _, s := range strings.Split(*conc, ",") {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			fail(fmt.Errorf("bad -c %q: %w", *conc, err))
+		}
+		o.concurrency = append(o.concurrency, n)
+	}
+	if *soak > 0 {
+		if err := runSoak(*function, o, *soak); err != nil {
+			fail(err)
+		}
+		return
+	}
+	table, err := benchmark(*function, *noop, o)
+	if err != nil {
+		fail(err)
+	}
+	fmt.Print(table)
+	if *out != "" {
+		if err := os.WriteFile(*out, []byte(table), 0o600); err != nil {
+			fail(err)
+		}
+	}
+}
+
+// server is a function process under measurement.
+type server struct {
+	cmd  *exec.Cmd
+	addr string
+}
+
+// start runs a function binary on a free port, pinned to the CPUs given,
+// and returns once it accepts connections, with how long that took.
+func start(binary, cpus string) (*server, time.Duration, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, 0, err
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	args := []string{"-c", cpus, binary, "--address", addr}
+	if filepath.Base(binary) != "noop" {
+		args = append(args, "--insecure")
+	}
+	cmd := exec.Command("taskset", args...) //nolint:gosec // Benchmarks run the binaries they are given.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, 0, err
+	}
+	s := &server{cmd: cmd, addr: addr}
+	for time.Since(t0) < 10*time.Second {
+		if c, err := net.DialTimeout("tcp", addr, 50*time.Millisecond); err == nil {
+			took := time.Since(t0)
+			_ = c.Close()
+			return s, took, nil
+		}
+		time.Sleep(time.Millisecond)
+	}
+	s.stop()
+	return nil, 0, fmt.Errorf("%s did not listen on %s within 10s", binary, addr)
+}
+
+func (s *server) stop() {
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+}
+
+// cpu returns the server's user and system CPU time so far.
+func (s *server) cpu() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// The fields after the command name, which is in parentheses.
+	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	utime, err := strconv.ParseInt(fields[11], 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	stime, err := strconv.ParseInt(fields[12], 10, 64)
+	if err != nil {
+		return 0, err
+	}
+	const ticks = 100 // USER_HZ on Linux.
+	return time.Duration(utime+stime) * time.Second / ticks, nil
+}
+
+// rss returns the server's resident memory in MiB.
+func (s *server) rss() (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, err := strconv.ParseFloat(f[1], 64)
+			return kb / 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", s.cmd.Process.Pid)
+}
+
+// load drives the server with the load generator, pinned to CPU 1.
+func (s *server) load(o options, c int, d time.Duration) (result, error) {
+	cpu0, err := s.cpu()
+	if err != nil {
+		return result{}, err
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command("taskset", "-c", "1", o.loadgen, "-addr", s.addr, "-xr", o.xr, "-observed", o.observed, //nolint:gosec // As above.
+		"-input", o.input, "-c", strconv.Itoa(c), "-d", d.String(), "-warmup", "0s", "-vary", strconv.Itoa(max(o.vary, 1)))
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return result{}, fmt.Errorf("loadgen: %w: %s", err, stderr.String())
+	}
+	cpu1, err := s.cpu()
+	if err != nil {
+		return result{}, err
+	}
+	var r result
+	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+		return result{}, err
+	}
+	if r.Requests > 0 {
+		r.CPUus = float64((cpu1 - cpu0).Microseconds()) / float64(r.Requests+r.Errors)
+	}
+	return r, nil
+}
+
+// measurement is the medians of the repeated runs of one target.
+type measurement struct {
+	coldStartMs float64
+	byConc      map[int]result
+	rssMiB      float64
+}
+
+func measure(binary string, o options) (measurement, error) {
+	m := measurement{byConc: map[int]result{}}
+	var starts []float64
+	for range 5 {
+		s, took, err := start(binary, "0")
+		if err != nil {
+			return m, err
+		}
+		s.stop()
+		starts = append(starts, float64(took.Microseconds())/1000)
+	}
+	m.coldStartMs = median(starts)
+
+	s, _, err := start(binary, "0")
+	if err != nil {
+		return m, err
+	}
+	defer s.stop()
+	if _, err := s.load(o, 4, time.Second); err != nil { // Warm up.
+		return m, err
+	}
+	for _, c := range o.concurrency {
+		var runs []result
+		for range o.repeat {
+			r, err := s.load(o, c, o.duration)
+			if err != nil {
+				return m, err
+			}
+			runs = append(runs, r)
+		}
+		m.byConc[c] = medianResult(runs)
+	}
+	m.rssMiB, err = s.rss()
+	return m, err
+}
+
+func benchmark(function, noop string, o options) (string, error) {
+	fn, err := measure(function, o)
+	if err != nil {
+		return "", fmt.Errorf("function: %w", err)
+	}
+	floor, err := measure(noop, o)
+	if err != nil {
+		return "", fmt.Errorf("floor: %w", err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nRunFunction over gRPC on loopback: server pinned to CPU 0, load generator to CPU 1; medians of %d runs of %s.\n\n", o.repeat, o.duration)
+	b.WriteString("| target | callers | req/s | p50 ms | p99 ms | max ms | errors | server CPU µs/req |\n|---|---|---|---|---|---|---|---|\n")
+	for _, t := range []struct {
+		name string
+		m    measurement
+	}{{"function", fn}, {"floor (no-op)", floor}} {
+		for _, c := range o.concurrency {
+			r := t.m.byConc[c]
+			fmt.Fprintf(&b, "| %s | %d | %.0f | %.2f | %.2f | %.2f | %d | %.0f |\n", t.name, c, r.RPS, r.P50ms, r.P99ms, r.MaxMs, r.Errors, r.CPUus)
+		}
+	}
+	b.WriteString("\n| function / floor | callers | throughput | p99 | p50 difference |\n|---|---|---|---|---|\n")
+	for _, c := range o.concurrency {
+		f, n := fn.byConc[c], floor.byConc[c]
+		fmt.Fprintf(&b, "| ratio | %d | %.2fx | %.2fx | %+.3f ms |\n", c, f.RPS/n.RPS, f.P99ms/n.P99ms, f.P50ms-n.P50ms)
+	}
+	fmt.Fprintf(&b, "\n| | function | floor |\n|---|---|---|\n| resident memory after load | %.1f MiB | %.1f MiB |\n| cold start to accepting | %.1f ms | %.1f ms |\n",
+		fn.rssMiB, floor.rssMiB, fn.coldStartMs, floor.coldStartMs)
+	return b.String(), nil
+}
+
+// runSoak drives the function at the highest concurrency for the duration:
+// no call may fail, and its resident memory at the end must be within 10% of
+// that after the first 10 seconds.
+func runSoak(function string, o options, d time.Duration) error {
+	s, _, err := start(function, "0")
+	if err != nil {
+		return err
+	}
+	defer s.stop()
+	c := o.concurrency[len(o.concurrency)-1]
+	first, err := s.load(o, c, 10*time.Second)
+	if err != nil {
+		return err
+	}
+	early, err := s.rss()
+	if err != nil {
+		return err
+	}
+	rest, err := s.load(o, c, d-10*time.Second)
+	if err != nil {
+		return err
+	}
+	late, err := s.rss()
+	if err != nil {
+		return err
+	}
+	calls, errs := first.Requests+rest.Requests, first.Errors+rest.Errors
+	growth := (late - early) / early * 100
+	fmt.Printf("soak: %s at %d callers over %d DataVisualisations: %d calls, %d errors; resident memory %.1f MiB after 10s, %.1f MiB at the end (%+.1f%%)\n",
+		d, c, max(o.vary, 1), calls, errs, early, late, growth)
+	if errs > 0 {
+		return fmt.Errorf("soak: %d calls failed, the first: %s%s", errs, first.FirstError, rest.FirstError)
+	}
+	if growth > 10 {
+		return fmt.Errorf("soak: resident memory grew %.1f%%, more than 10%%", growth)
+	}
+	return nil
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+// medianResult takes the median of each figure of the runs.
+func medianResult(runs []result) result {
+	pick := func(f func(r result) float64) float64 {
+		xs := make([]float64, 0, len(runs))
+		for _, r := range runs {
+			xs = append(xs, f(r))
+		}
+		return median(xs)
+	}
+	errs := 0
+	for _, r := range runs {
+		errs += r.Errors
+	}
+	return result{
+		Concurrency: runs[0].Concurrency,
+		Errors:      errs,
+		RPS:         pick(func(r result) float64 { return r.RPS }),
+		P50ms:       pick(func(r result) float64 { return r.P50ms }),
+		P99ms:       pick(func(r result) float64 { return r.P99ms }),
+		MaxMs:       pick(func(r result) float64 { return r.MaxMs }),
+		CPUus:       pick(func(r result) float64 { return r.CPUus }),
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
