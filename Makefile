@@ -198,9 +198,11 @@ check-generate: generate ## Fail when generated files are not current.
 	@[[ -z $$(git status --porcelain -- input package) ]] || { git status --porcelain -- input package; echo "go generate added files: commit them"; exit 1; }
 
 .PHONY: check-tidy
+GO_MODULES := . test hack/tools test/tools/k8s test/tools/crossplane-core test/tools/provider-kubernetes
+
 check-tidy: ## Fail when a go.mod or go.sum is not tidy.
-	go mod tidy && (cd test && go mod tidy) && (cd hack/tools && go mod tidy)
-	@git diff --exit-code -- go.mod go.sum test/go.mod test/go.sum hack/tools/go.mod hack/tools/go.sum || { echo "go mod tidy changed files: commit them"; exit 1; }
+	for m in $(GO_MODULES); do (cd $$m && go mod tidy); done
+	@git diff --exit-code -- $(foreach m,$(GO_MODULES),$(m)/go.mod $(m)/go.sum) || { echo "go mod tidy changed files: commit them"; exit 1; }
 
 .PHONY: vet
 vet: ## go vet every module.
