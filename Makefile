@@ -92,7 +92,8 @@ validate: test-render ## Validate the rendered examples against the XRD and CRDs
 
 .PHONY: test-xpkg
 test-xpkg: xpkg ## Open the built packages and check what is inside.
-	cd test && go test -count=1 -tags integration ./xpkg/ -function-xpkg=$(FUNCTION_XPKG) -configuration-xpkg=$(CONFIGURATION_XPKG) -arch=$(ARCH)
+	cd test && go test -count=1 -tags integration ./xpkg/ -function-xpkg=$(FUNCTION_XPKG) -configuration-xpkg=$(CONFIGURATION_XPKG) \
+	  -arch=$(ARCH) -dm-namespaces=$(DM_NAMESPACES)
 
 .PHONY: e2e
 e2e: $(E2E_TOOLS) xpkg ## The end-to-end suite: the Data Manager's actions on a real control plane.
@@ -134,9 +135,23 @@ $(FUNCTION_XPKG): $(GO_SOURCES) $(wildcard package/*.yaml package/input/*.yaml) 
 	$(CROSSPLANE) xpkg build --package-root=package --ignore='configuration/*' \
 	  --embed-runtime-image-tarball=$(OUTPUT)/runtime-$(ARCH).tar --package-file=$@
 
-$(CONFIGURATION_XPKG): $(wildcard package/configuration/*.yaml) $(CROSSPLANE)
-	@mkdir -p $(OUTPUT)
-	$(CROSSPLANE) xpkg build --package-root=package/configuration --package-file=$@
+# The Data Manager namespaces, colon-separated, that the XRD's
+# application-namespaces annotation names: the one value an installation sets.
+# The package manager reverts edits to a packaged XRD, so it is set here, when
+# the Configuration package is built.
+DM_NAMESPACES ?= im-data-manager
+
+# Built every time: DM_NAMESPACES may have changed.
+$(CONFIGURATION_XPKG): $(wildcard package/configuration/*.yaml) $(CROSSPLANE) FORCE
+	@[[ "$(DM_NAMESPACES)" =~ ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(:[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$$ ]] || \
+	  { echo "DM_NAMESPACES must be colon-separated namespace names, not '$(DM_NAMESPACES)'"; exit 1; }
+	@rm -rf $(OUTPUT)/configuration && mkdir -p $(OUTPUT)/configuration
+	cp package/configuration/*.yaml $(OUTPUT)/configuration/
+	sed -i 's|^\(      data-manager.informaticsmatters.com/application-namespaces:\).*|\1 $(DM_NAMESPACES)|' $(OUTPUT)/configuration/xrd.yaml
+	$(CROSSPLANE) xpkg build --package-root=$(OUTPUT)/configuration --package-file=$@
+
+.PHONY: FORCE
+FORCE:
 
 ##@ Tools
 

@@ -138,7 +138,9 @@ func newValidator(t *testing.T) validator {
 		copyFile(t, in, filepath.Join(ext, filepath.Base(in)))
 	}
 	pk := testenv.ModuleDir(t, providerKubernetes, providerKubernetesVers)
-	copyFile(t, filepath.Join(pk, "package", "crds", "kubernetes.m.crossplane.io_objects.yaml"), filepath.Join(ext, "objects.yaml"))
+	for _, crd := range []string{"objects", "clusterproviderconfigs", "providerconfigs"} {
+		copyFile(t, filepath.Join(pk, "package", "crds", "kubernetes.m.crossplane.io_"+crd+".yaml"), filepath.Join(ext, crd+".yaml"))
+	}
 
 	// beta validate always loads Crossplane's own CRDs from the package of a
 	// Crossplane image, which it would download. Seed its cache with the CRDs
@@ -188,6 +190,49 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestValidateExampleManifests validates every manifest in example/ whose
+// schema is a CRD: Crossplane's (Composition, Function, Provider,
+// Configuration, DeploymentRuntimeConfig) and provider-kubernetes'. The
+// Kubernetes kinds among them (RBAC, ConfigMap) are validated by the real API
+// server of the end-to-end suite, which applies them.
+func TestValidateExampleManifests(t *testing.T) {
+	if *crossplane == "" || *repo == "" {
+		t.Fatal("run with -crossplane and -repo (make test-render does)")
+	}
+	v := newValidator(t)
+	var files []string
+	err := filepath.WalkDir(filepath.Join(*repo, "example"), func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(path) != ".yaml" {
+			return err
+		}
+		switch filepath.Base(path) {
+		case "expected.yaml", "observed.yaml", "xr.yaml": // Rendered, and validated, by TestValidate.
+			return nil
+		}
+		files = append(files, path)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var docs []string
+	for _, f := range files {
+		for _, doc := range strings.Split(readFile(t, f), "\n---\n") {
+			if !strings.Contains(doc, "apiVersion: v1\n") && !strings.Contains(doc, "apiVersion: rbac.authorization.k8s.io/v1\n") {
+				docs = append(docs, doc)
+			}
+		}
+	}
+	got := v.validate([]byte(strings.Join(docs, "\n---\n")))
+	if got.Err != nil {
+		t.Fatalf("crossplane beta validate of %d manifests from %d files: %v\n%s%s", len(docs), len(files), got.Err, got.Stdout, got.Stderr)
+	}
+	if !strings.Contains(got.Stdout, "0 missing schemas") || !strings.Contains(got.Stdout, "0 failure cases") {
+		t.Errorf("crossplane beta validate: want no missing schema and no failure, got:\n%s", got.Stdout)
+	}
+	t.Logf("%s", got.Stdout)
 }
 
 // TestValidateRejectsBrokenXR proves the validation can fail: an XR that

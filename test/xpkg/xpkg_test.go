@@ -25,6 +25,7 @@ var (
 	functionXpkg      = flag.String("function-xpkg", "", "path of the Function package")
 	configurationXpkg = flag.String("configuration-xpkg", "", "path of the Configuration package")
 	arch              = flag.String("arch", "amd64", "architecture of the Function package")
+	dmNamespaces      = flag.String("dm-namespaces", "im-data-manager", "the DM_NAMESPACES the Configuration was built with")
 )
 
 // contents is what a package image holds: its files by path, with their
@@ -196,6 +197,9 @@ func TestConfigurationPackage(t *testing.T) {
 		if ann[k] == "" {
 			t.Errorf("XRD spec.metadata.annotations: want %s", k)
 		}
+	}
+	if got := ann["data-manager.informaticsmatters.com/application-namespaces"]; got != *dmNamespaces {
+		t.Errorf("XRD application-namespaces: want the build's DM_NAMESPACES %q, got %q", *dmNamespaces, got)
 	}
 	if ann["data-manager.informaticsmatters.com/application-url-location"] != "viz.url" {
 		t.Errorf("XRD application-url-location: want viz.url, got %q", ann["data-manager.informaticsmatters.com/application-url-location"])
