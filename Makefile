@@ -24,6 +24,17 @@ FUNCTION      := $(BIN)/function
 MKIMAGE       := $(BIN)/mkimage
 GOLANGCI_LINT := $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
+# The end-to-end suite's control plane, each pinned by a module of test/tools.
+K8S_VERSION := v1.36.4
+K8S_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(K8S_VERSION) \
+	-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=36 \
+	-X k8s.io/client-go/pkg/version.gitVersion=$(K8S_VERSION)
+CROSSPLANE_CORE_VERSION := v2.4.0
+E2E_TOOLS := $(BIN)/etcd $(BIN)/kube-apiserver $(BIN)/kube-controller-manager $(BIN)/kubectl \
+	$(BIN)/crossplane-core $(BIN)/provider-kubernetes
+
+BENCH_BINARIES := $(BIN)/function $(BIN)/noop $(BIN)/loadgen $(BIN)/bench
+
 GO_SOURCES := $(shell find . -name '*.go' -not -path './test/*' -not -path './hack/*') go.mod go.sum
 
 E2E_DIR            := $(OUTPUT)/e2e
@@ -104,7 +115,6 @@ e2e: $(E2E_TOOLS) xpkg ## The end-to-end suite: the Data Manager's actions on a 
 
 ##@ Performance
 
-BENCH_BINARIES := $(BIN)/function $(BIN)/noop $(BIN)/loadgen $(BIN)/bench
 
 $(BIN)/noop $(BIN)/loadgen $(BIN)/bench: $(GO_SOURCES)
 	@mkdir -p $(BIN)
@@ -168,15 +178,6 @@ $(CROSSPLANE): test/go.mod test/go.sum
 	  cd test && go build -ldflags "-X github.com/crossplane/crossplane/v2/internal/version.version=$(CROSSPLANE_CLI_VERSION)" \
 	    -o $@ github.com/crossplane/crossplane/v2/cmd/crank; \
 	fi
-
-# The end-to-end suite's control plane, each pinned by a module of test/tools.
-K8S_VERSION := v1.36.4
-K8S_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(K8S_VERSION) \
-	-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=36 \
-	-X k8s.io/client-go/pkg/version.gitVersion=$(K8S_VERSION)
-CROSSPLANE_CORE_VERSION := v2.4.0
-E2E_TOOLS := $(BIN)/etcd $(BIN)/kube-apiserver $(BIN)/kube-controller-manager $(BIN)/kubectl \
-	$(BIN)/crossplane-core $(BIN)/provider-kubernetes
 
 .PHONY: e2e-tools
 e2e-tools: $(E2E_TOOLS) ## Build the end-to-end suite's control plane into bin/ (about 9 minutes cold).

@@ -45,6 +45,8 @@ type cluster struct {
 	kubeCA, xfnCA *ca
 	function      *process
 	functionAddr  string
+	functionEnv   []string
+	apiPort       string
 	registry      string
 	provider      *process
 }
@@ -72,6 +74,35 @@ func (c *cluster) apply(ctx context.Context, manifest string) error {
 	return err
 }
 
+// applyFile applies the documents of a YAML file that keep says to keep
+// (all when keep is nil).
+func (c *cluster) applyFile(ctx context.Context, file string, keep func(doc string) bool) error {
+	b, err := os.ReadFile(file) //nolint:gosec // The suite's and the repository's manifests.
+	if err != nil {
+		return err
+	}
+	var docs []string
+	for _, doc := range strings.Split(string(b), "\n---\n") {
+		if keep == nil || keep(doc) {
+			docs = append(docs, doc)
+		}
+	}
+	if err := c.apply(ctx, strings.Join(docs, "\n---\n")); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	return nil
+}
+
+// kind returns the kind of a YAML document.
+func kind(doc string) string {
+	for _, line := range strings.Split(doc, "\n") {
+		if k, ok := strings.CutPrefix(line, "kind: "); ok {
+			return strings.TrimSpace(k)
+		}
+	}
+	return ""
+}
+
 // startControlPlane starts etcd, kube-apiserver and kube-controller-manager
 // with a PKI of their own, and writes an admin kubeconfig.
 func (c *cluster) startControlPlane(ctx context.Context) error {
@@ -80,6 +111,7 @@ func (c *cluster) startControlPlane(ctx context.Context) error {
 		return err
 	}
 	etcdClient, etcdPeer, apiPort, kcmPort := ports[0], ports[1], ports[2], ports[3]
+	c.apiPort = fmt.Sprint(apiPort)
 
 	pki := c.path("pki")
 	if c.kubeCA, err = newCA("e2e-kubernetes-ca"); err != nil {

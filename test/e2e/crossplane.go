@@ -94,9 +94,10 @@ func (c *cluster) startCrossplane(ctx context.Context) error {
 	return err
 }
 
-// startProvider installs provider-kubernetes' namespaced CRDs and starts the
-// provider, with a ClusterProviderConfig named default whose credentials
-// are the suite's kubeconfig.
+// startProvider installs provider-kubernetes' namespaced CRDs and the
+// platform's provider set-up (example/platform, but for the Provider package,
+// which the suite cannot pull), and starts the provider as its service
+// account, with only the rights the platform gives it.
 func (c *cluster) startProvider(ctx context.Context) error {
 	pk, err := testenv.FindModule(providerKubernetes, providerKubernetesVers)
 	if err != nil {
@@ -113,11 +114,20 @@ func (c *cluster) startProvider(ctx context.Context) error {
 		if filepath.Base(crd) == "kubernetes.crossplane.io_objects.yaml" {
 			continue
 		}
-		b, err := os.ReadFile(crd) //nolint:gosec // The provider's module.
-		if err != nil {
+		if err := c.applyFile(ctx, crd, nil); err != nil {
 			return err
 		}
-		if err := c.apply(ctx, string(b)); err != nil {
+	}
+	if _, err := c.kubectl(ctx, "", "-n", "crossplane-system", "create", "serviceaccount", "provider-kubernetes"); err != nil {
+		return err
+	}
+	if err := c.applyFile(ctx, filepath.Join("testdata", "provider-system-rbac.yaml"), nil); err != nil {
+		return err
+	}
+	for _, f := range []string{"provider-kubernetes-rbac.yaml", "provider-kubernetes.yaml"} {
+		if err := c.applyFile(ctx, filepath.Join(c.cfg.repo, "example", "platform", f), func(doc string) bool {
+			return kind(doc) != "Provider"
+		}); err != nil {
 			return err
 		}
 	}
@@ -128,38 +138,40 @@ func (c *cluster) startProvider(ctx context.Context) error {
 	if err := writeTLSDir(c.path("pki", "provider"), webhook, c.xfnCA.pem); err != nil {
 		return err
 	}
-	if err := c.runProvider(); err != nil {
-		return err
-	}
-	kc, err := os.ReadFile(c.kubeconfig)
+	return c.runProvider(ctx)
+}
+
+// runProvider starts provider-kubernetes as it runs in a cluster: with the
+// in-cluster configuration of its service account (a token in a private
+// mount of /run/secrets, and KUBERNETES_SERVICE_HOST), which is also what
+// its InjectedIdentity provider config uses. It polls every few seconds, so
+// that the suite sees changes quickly.
+func (c *cluster) runProvider(ctx context.Context) error {
+	token, err := c.kubectl(ctx, "", "-n", "crossplane-system", "create", "token", "provider-kubernetes", "--duration=2h")
 	if err != nil {
 		return err
 	}
-	if _, err := c.kubectl(ctx, "", "-n", "crossplane-system", "create", "secret", "generic", "cluster-config",
-		"--from-literal=kubeconfig="+string(kc)); err != nil {
+	sa := c.path("provider-serviceaccount")
+	if err := os.MkdirAll(sa, 0o700); err != nil {
 		return err
 	}
-	return c.apply(ctx, `
-apiVersion: kubernetes.m.crossplane.io/v1alpha1
-kind: ClusterProviderConfig
-metadata:
-  name: default
-spec:
-  credentials:
-    source: Secret
-    secretRef: {namespace: crossplane-system, name: cluster-config, key: kubeconfig}
-`)
-}
-
-// runProvider starts provider-kubernetes; it polls every few seconds, so
-// that the suite sees changes quickly.
-func (c *cluster) runProvider() error {
+	for name, content := range map[string][]byte{"token": []byte(strings.TrimSpace(token)), "ca.crt": c.kubeCA.pem, "namespace": []byte("crossplane-system")} {
+		if err := os.WriteFile(filepath.Join(sa, name), content, 0o600); err != nil {
+			return err
+		}
+	}
 	ports, err := freePorts(3)
 	if err != nil {
 		return err
 	}
+	const secrets = "/run/secrets/kubernetes.io/serviceaccount"
+	script := fmt.Sprintf(`mount -t tmpfs tmpfs /run && mkdir -p %[1]s && cp %[2]s/* %[1]s/ && exec "$@"`, secrets, sa)
 	c.provider, err = c.ps.start("provider-kubernetes",
-		[]string{"KUBECONFIG=" + c.kubeconfig, "TLS_SERVER_CERTS_DIR=" + c.path("pki", "provider")},
+		[]string{
+			"KUBECONFIG=", "KUBERNETES_SERVICE_HOST=127.0.0.1", "KUBERNETES_SERVICE_PORT=" + c.apiPort,
+			"TLS_SERVER_CERTS_DIR=" + c.path("pki", "provider"),
+		},
+		"unshare", "--mount", "--", "sh", "-c", script, "provider-kubernetes",
 		filepath.Join(c.cfg.bin, "provider-kubernetes"), "--debug", "--poll=5s",
 		fmt.Sprintf("--webhook-port=%d", ports[0]),
 		"--metrics-bind-address="+addr(ports[1]), "--health-probe-bind-addr="+addr(ports[2]))
@@ -202,23 +214,37 @@ func (c *cluster) startRegistry(ctx context.Context) (func(), error) {
 	return func() { _ = srv.Close() }, nil
 }
 
-// installPackages installs the Function and the Configuration from the
-// registry, as a platform engineer would with crossplane xpkg install, and
-// plays the External package runtime for the function: it runs the function
-// with mTLS and tells Crossplane where it is.
-func (c *cluster) installPackages(ctx context.Context) error {
+// installFunction installs the function as example/platform/function.yaml
+// says, from the suite's registry, which an ImageConfig makes Crossplane use
+// in place of the public one (as for a registry mirror). It plays the
+// External package runtime: it runs the function with mTLS and the
+// environment of the DeploymentRuntimeConfig, and tells Crossplane where it
+// listens.
+func (c *cluster) installFunction(ctx context.Context) error {
 	if err := c.apply(ctx, fmt.Sprintf(`
-apiVersion: pkg.crossplane.io/v1
-kind: Function
+apiVersion: pkg.crossplane.io/v1beta1
+kind: ImageConfig
 metadata:
-  name: function-squonk2-viz
+  name: e2e-registry-mirror
 spec:
-  package: %s/informaticsmatters/function-squonk2-viz:%s
-`, c.registry, packageVersion)); err != nil {
+  matchImages:
+  - prefix: ghcr.io/informaticsmatters/
+  rewriteImage:
+    prefix: %s/informaticsmatters/
+`, c.registry)); err != nil {
+		return err
+	}
+	platform := filepath.Join(c.cfg.repo, "example", "platform", "function.yaml")
+	env, err := runtimeEnv(platform)
+	if err != nil {
+		return err
+	}
+	c.functionEnv = env
+	if err := c.applyFile(ctx, platform, nil); err != nil {
 		return err
 	}
 	var revision string
-	err := waitFor(ctx, 2*time.Minute, time.Second, "the FunctionRevision", func() (bool, error) {
+	err = waitFor(ctx, 2*time.Minute, time.Second, "the FunctionRevision", func() (bool, error) {
 		out, err := c.kubectl(ctx, "", "get", "functionrevisions", "-l", "pkg.crossplane.io/package=function-squonk2-viz",
 			"-o", "jsonpath={.items[*].metadata.name}")
 		revision = strings.TrimSpace(out)
@@ -250,27 +276,68 @@ spec:
 	}); err != nil {
 		return err
 	}
-	if err := c.waitCondition(ctx, "function.pkg.crossplane.io/function-squonk2-viz", "Healthy", 2*time.Minute); err != nil {
+	return c.waitCondition(ctx, "function.pkg.crossplane.io/function-squonk2-viz", "Healthy", 2*time.Minute)
+}
+
+// installConfiguration installs example/platform/configuration.yaml. Its
+// dependencies are installed already, but provider-kubernetes not as a
+// package (the suite cannot pull it), so dependency resolution is off.
+func (c *cluster) installConfiguration(ctx context.Context) error {
+	err := c.applyFile(ctx, filepath.Join(c.cfg.repo, "example", "platform", "configuration.yaml"), nil)
+	if err != nil {
 		return err
 	}
-
-	if err := c.apply(ctx, fmt.Sprintf(`
-apiVersion: pkg.crossplane.io/v1
-kind: Configuration
-metadata:
-  name: configuration-squonk2-viz
-spec:
-  package: %s/informaticsmatters/configuration-squonk2-viz:%s
-  # The dependencies (the function and provider-kubernetes) are installed
-  # above; this suite has no route to their public registries.
-  skipDependencyResolution: true
-`, c.registry, packageVersion)); err != nil {
+	if _, err := c.kubectl(ctx, "", "patch", "configuration/configuration-squonk2-viz", "--type=merge",
+		"-p", `{"spec":{"skipDependencyResolution":true}}`); err != nil {
 		return err
 	}
 	if err := c.waitCondition(ctx, "configuration.pkg.crossplane.io/configuration-squonk2-viz", "Healthy", 2*time.Minute); err != nil {
 		return err
 	}
 	return c.waitCondition(ctx, "compositeresourcedefinition.apiextensions.crossplane.io/datavisualisations.squonk.it", "Established", 2*time.Minute)
+}
+
+// runtimeEnv returns the environment that the DeploymentRuntimeConfig in
+// file sets on the package runtime container.
+func runtimeEnv(file string) ([]string, error) {
+	b, err := os.ReadFile(file) //nolint:gosec // The repository's example.
+	if err != nil {
+		return nil, err
+	}
+	for _, doc := range strings.Split(string(b), "\n---\n") {
+		if kind(doc) != "DeploymentRuntimeConfig" {
+			continue
+		}
+		obj, err := fromYAML(doc)
+		if err != nil {
+			return nil, err
+		}
+		containers, _, _ := unstructured.NestedSlice(obj, "spec", "deploymentTemplate", "spec", "template", "spec", "containers")
+		for _, ct := range containers {
+			m, _ := ct.(map[string]any)
+			if m["name"] != "package-runtime" {
+				continue
+			}
+			vars, _ := m["env"].([]any)
+			env := make([]string, 0, len(vars))
+			for _, v := range vars {
+				e, _ := v.(map[string]any)
+				env = append(env, fmt.Sprintf("%v=%v", e["name"], e["value"]))
+			}
+			return env, nil
+		}
+	}
+	return nil, fmt.Errorf("no package-runtime container env in a DeploymentRuntimeConfig of %s", file)
+}
+
+// setting returns the value of one of the function's environment variables.
+func (c *cluster) setting(variable string) string {
+	for _, e := range c.functionEnv {
+		if k, v, _ := strings.Cut(e, "="); k == variable {
+			return v
+		}
+	}
+	return ""
 }
 
 var gvrFunctionRevision = gvrType{Group: "pkg.crossplane.io", Version: "v1", Resource: "functionrevisions"}
@@ -308,14 +375,6 @@ func (c *cluster) setRuntimeStatus(ctx context.Context, revision string) error {
 	return err
 }
 
-// functionEnv is the function's environment in the suite: the operator's
-// variables, as a DeploymentRuntimeConfig would set them.
-var functionEnv = []string{
-	"INGRESS_DOMAIN=viz.e2e.example.org",
-	"INGRESS_CERT_ISSUER=letsencrypt-e2e",
-	"SVO_IMAGE_PULL_SECRET=svo-pullsecret",
-}
-
 // runFunction starts the function with mTLS, on the same port as before
 // when it is restarted.
 func (c *cluster) runFunction() error {
@@ -327,7 +386,7 @@ func (c *cluster) runFunction() error {
 		c.functionAddr = addr(port)
 	}
 	var err error
-	c.function, err = c.ps.start("function", functionEnv, c.cfg.functionBinary,
+	c.function, err = c.ps.start("function", c.functionEnv, c.cfg.functionBinary,
 		"--debug", "--address", c.functionAddr, "--tls-server-certs-dir", c.path("pki", "function"))
 	if err != nil {
 		return err

@@ -92,6 +92,9 @@ func run(m *testing.M) int {
 	return code
 }
 
+// setUp installs the platform as example/platform and example/data-manager
+// say, but for the Configuration, which TestMigrationFromTheOperator
+// installs as docs/migration.md says.
 func setUp(ctx context.Context) (func(), error) {
 	if err := c.startControlPlane(ctx); err != nil {
 		return nil, fmt.Errorf("control plane: %w", err)
@@ -106,18 +109,116 @@ func setUp(ctx context.Context) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry: %w", err)
 	}
-	if err := c.installPackages(ctx); err != nil {
-		return stop, fmt.Errorf("packages: %w", err)
+	if err := c.installFunction(ctx); err != nil {
+		return stop, fmt.Errorf("function: %w", err)
 	}
-	return stop, c.apply(ctx, `
+	for _, ns := range []string{dmNamespace, otherNamespace} {
+		if err := c.apply(ctx, `
 apiVersion: v1
 kind: Namespace
 metadata:
-  name: `+dmNamespace+`
+  name: `+ns+`
   labels:
     pod-security.kubernetes.io/enforce: restricted
     pod-security.kubernetes.io/enforce-version: latest
-`)
+`); err != nil {
+			return stop, err
+		}
+		if _, err := c.kubectl(ctx, "", "-n", ns, "create", "serviceaccount", "data-manager"); err != nil {
+			return stop, err
+		}
+	}
+	for _, f := range []string{"rbac.yaml", "application.yaml"} {
+		if err := c.applyFile(ctx, filepath.Join(c.cfg.repo, "example", "data-manager", f), nil); err != nil {
+			return stop, fmt.Errorf("data manager: %w", err)
+		}
+	}
+	return stop, nil
+}
+
+// otherNamespace is a namespace the Data Manager has no rights in.
+const otherNamespace = "other-team"
+
+// domain is the ingress domain the platform configures the function with.
+func domain() string {
+	return c.setting("INGRESS_DOMAIN")
+}
+
+// TestMigrationFromTheOperator starts from a cluster as the kopf operator
+// left it, follows docs/migration.md, and checks that the operator's
+// instance ends up managed by Crossplane, with its URL, and with nothing
+// orphaned or duplicated.
+func TestMigrationFromTheOperator(t *testing.T) {
+	ctx := context.Background()
+	start := time.Now()
+	defer func() { timings.add("migration from the operator (docs/migration.md)", time.Since(start)) }()
+	migrateFromTheOperator(ctx, t)
+}
+
+// TestDataManagerPermissions acts as the Data Manager's service account:
+// it may create DataVisualisations in its namespace, and nothing else.
+func TestDataManagerPermissions(t *testing.T) {
+	ctx := context.Background()
+	cases := map[string]struct {
+		namespace, manifest string
+		allowed             bool
+	}{
+		"DataVisualisationInItsNamespace":     {namespace: dmNamespace, manifest: dataVisualisation("permission-check", "1.2.0"), allowed: true},
+		"DeploymentInItsNamespace":            {namespace: dmNamespace, manifest: deployment("permission-check", dmNamespace)},
+		"DataVisualisationInAnotherNamespace": {namespace: otherNamespace, manifest: strings.Replace(dataVisualisation("permission-check", "1.2.0"), "namespace: "+dmNamespace, "namespace: "+otherNamespace, 1)},
+		"DeploymentInAnotherNamespace":        {namespace: otherNamespace, manifest: deployment("permission-check", otherNamespace)},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := c.kubectl(ctx, tc.manifest, "--as=system:serviceaccount:"+dmNamespace+":data-manager",
+				"-n", tc.namespace, "create", "--dry-run=server", "-f", "-")
+			switch {
+			case tc.allowed && err != nil:
+				t.Errorf("the Data Manager may not create it: %v", err)
+			case !tc.allowed && err == nil:
+				t.Error("the Data Manager may create it")
+			case !tc.allowed && !strings.Contains(err.Error(), "Forbidden") && !strings.Contains(err.Error(), "forbidden"):
+				t.Errorf("want Forbidden, got %v", err)
+			}
+		})
+	}
+}
+
+// TestProviderIsLeastPrivileged acts as provider-kubernetes' service
+// account: it may manage the objects of instances, and not, for example, Pods
+// or RBAC, as cluster-admin could.
+func TestProviderIsLeastPrivileged(t *testing.T) {
+	ctx := context.Background()
+	cases := map[string]struct {
+		manifest string
+		allowed  bool
+	}{
+		"Deployment":  {manifest: deployment("provider-check", dmNamespace), allowed: true},
+		"Pod":         {manifest: "{apiVersion: v1, kind: Pod, metadata: {name: provider-check, namespace: " + dmNamespace + "}, spec: {containers: [{name: x, image: x}]}}"},
+		"ClusterRole": {manifest: "{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: provider-check}}"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := c.kubectl(ctx, tc.manifest, "--as=system:serviceaccount:crossplane-system:provider-kubernetes",
+				"create", "--dry-run=server", "-f", "-")
+			if tc.allowed != (err == nil) {
+				t.Errorf("provider-kubernetes may create a %s: %v; want %v (%v)", name, err == nil, tc.allowed, err)
+			}
+		})
+	}
+}
+
+func deployment(name, namespace string) string {
+	return fmt.Sprintf(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: %s, namespace: %s}
+spec:
+  selector: {matchLabels: {app: x}}
+  template:
+    metadata: {labels: {app: x}}
+    spec: {containers: [{name: x, image: x}]}
+`, name, namespace)
 }
 
 // dataVisualisation is a DataVisualisation as the Data Manager creates it.
@@ -154,6 +255,9 @@ spec:
 // order: each step builds on the one before.
 func TestDataManager(t *testing.T) {
 	ctx := context.Background()
+	if err := c.installConfiguration(ctx); err != nil { // Done by the migration, unless it failed.
+		t.Fatal(err)
+	}
 	const name = "instance-3af1f24e"
 	steps := []struct {
 		name string
@@ -254,27 +358,27 @@ spec:
 		t.Error(err)
 	}
 	i := waitObject(ctx, t, gvrIngress, name)
-	if err := checkSubset(fmt.Sprintf(`
+	if err := checkSubset(strings.NewReplacer("DOMAIN", domain(), "ISSUER", c.setting("INGRESS_CERT_ISSUER")).Replace(fmt.Sprintf(`
 metadata:
   labels: {app: %[1]s}
   annotations:
     nginx.ingress.kubernetes.io/proxy-body-size: 500m
-    cert-manager.io/cluster-issuer: letsencrypt-e2e
+    cert-manager.io/cluster-issuer: ISSUER
 spec:
   ingressClassName: nginx
-  tls: [{hosts: [viz.e2e.example.org], secretName: %[1]s-tls}]
+  tls: [{hosts: [DOMAIN], secretName: %[1]s-tls}]
   rules:
-  - host: viz.e2e.example.org
+  - host: DOMAIN
     http:
       paths:
       - path: /%[1]s
         pathType: Prefix
         backend: {service: {name: %[1]s, port: {number: 5170}}}
-`, name), i); err != nil {
+`, name)), i); err != nil {
 		t.Error(err)
 	}
 
-	url := "https://viz.e2e.example.org/" + name
+	url := "https://" + domain() + "/" + name
 	waitXR(ctx, t, name, "status.viz.url = "+url, func(xr *unstructured.Unstructured) bool {
 		got, _, _ := unstructured.NestedString(xr.Object, "status", "viz", "url")
 		return got == url
@@ -498,7 +602,7 @@ func fiftyAtOnce(ctx context.Context, t *testing.T) {
 		}
 	}
 	for name := range created {
-		url := "https://viz.e2e.example.org/" + name
+		url := "https://" + domain() + "/" + name
 		waitXR(ctx, t, name, "status.viz.url", func(xr *unstructured.Unstructured) bool {
 			got, _, _ := unstructured.NestedString(xr.Object, "status", "viz", "url")
 			return got == url

@@ -265,7 +265,7 @@ func TestLiveFaults(t *testing.T) {
 			}
 		}
 		time.Sleep(5 * time.Second)
-		if err := c.runProvider(); err != nil {
+		if err := c.runProvider(ctx); err != nil {
 			t.Fatal(err)
 		}
 		for _, name := range names {
@@ -322,7 +322,7 @@ func timed(what string) func() {
 // exactly three Objects.
 func waitConverged(ctx context.Context, t *testing.T, name string) {
 	t.Helper()
-	url := "https://viz.e2e.example.org/" + name
+	url := "https://" + domain() + "/" + name
 	if err := waitFor(ctx, 3*time.Minute, time.Second, name+" to converge", func() (bool, error) {
 		xr, err := c.get(ctx, gvrXR, dmNamespace, name)
 		if err != nil || xr == nil {

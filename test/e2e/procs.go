@@ -170,5 +170,10 @@ func waitFor(ctx context.Context, timeout, interval time.Duration, what string, 
 	}
 }
 
+// errorf is fmt.Errorf, for the reasons waitFor reports when it times out.
+func errorf(format string, a ...any) error {
+	return fmt.Errorf(format, a...)
+}
+
 // errFinal marks an error that waiting will not cure.
 var errFinal = errors.New("giving up")
