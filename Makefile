@@ -75,6 +75,11 @@ lint: $(GOLANGCI_LINT) ## Run golangci-lint on every module.
 	$(GOLANGCI_LINT) run ./...
 	cd test && $(GOLANGCI_LINT) run --config ../.golangci.yml ./...
 
+.PHONY: fmt-check
+fmt-check: $(GOLANGCI_LINT) ## Fail when the code is not formatted as the linters want it.
+	@$(GOLANGCI_LINT) fmt --diff ./... && (cd test && $(GOLANGCI_LINT) fmt --diff --config ../.golangci.yml ./...) || \
+	  { echo "run make fmt"; exit 1; }
+
 .PHONY: fmt
 fmt: $(GOLANGCI_LINT) ## Format the code as the linters want it.
 	$(GOLANGCI_LINT) fmt ./...
@@ -138,12 +143,29 @@ bench-go: ## Go benchmarks of the builders and of RunFunction in-process.
 .PHONY: xpkg
 xpkg: $(FUNCTION_XPKG) $(CONFIGURATION_XPKG) ## Build the Function and Configuration packages into _output/.
 
+# The runtime image the Function package embeds: built here with mkimage, or
+# given, as the release workflow gives the Dockerfile's image.
+RUNTIME_TARBALL ?=
+
 $(FUNCTION_XPKG): $(GO_SOURCES) $(wildcard package/*.yaml package/input/*.yaml) $(CROSSPLANE) $(MKIMAGE)
 	@mkdir -p $(OUTPUT)
+ifeq ($(RUNTIME_TARBALL),)
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(ARCH) go build -trimpath -ldflags "-s -w" -o $(OUTPUT)/function-$(ARCH) .
 	$(MKIMAGE) -binary $(OUTPUT)/function-$(ARCH) -arch $(ARCH) -tag function-squonk2-viz:$(VERSION) -o $(OUTPUT)/runtime-$(ARCH).tar
 	$(CROSSPLANE) xpkg build --package-root=package --ignore='configuration/*' \
 	  --embed-runtime-image-tarball=$(OUTPUT)/runtime-$(ARCH).tar --package-file=$@
+else
+	$(CROSSPLANE) xpkg build --package-root=package --ignore='configuration/*' \
+	  --embed-runtime-image-tarball=$(RUNTIME_TARBALL) --package-file=$@
+endif
+
+REGISTRY ?= ghcr.io/informaticsmatters
+
+.PHONY: push
+push: $(CROSSPLANE) ## Push the built packages (every architecture in _output/) to REGISTRY, tagged VERSION.
+	$(CROSSPLANE) xpkg push --package-files=$$(ls $(OUTPUT)/function-squonk2-viz-$(VERSION)-*.xpkg | paste -sd, -) \
+	  $(REGISTRY)/function-squonk2-viz:$(VERSION)
+	$(CROSSPLANE) xpkg push --package-files=$(CONFIGURATION_XPKG) $(REGISTRY)/configuration-squonk2-viz:$(VERSION)
 
 # The Data Manager namespaces, colon-separated, that the XRD's
 # application-namespaces annotation names: the one value an installation sets.
@@ -206,6 +228,18 @@ $(GOLANGCI_LINT):
 	GOBIN=$(BIN)/.golangci-lint go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	mv $(BIN)/.golangci-lint/golangci-lint $@ && rmdir $(BIN)/.golangci-lint
 
+##@ Releases
+
+CHANNEL ?= alpha
+
+.PHONY: release-check
+release-check: ## Refuse to release from a dirty tree, another branch than main, or a HEAD without a passing .ci/run; else print the next tag (CHANNEL=alpha|beta|rc|final).
+	@go run ./hack/release check --channel $(CHANNEL)
+
+.PHONY: pre-commit
+pre-commit: ## Run every pre-commit hook on every file.
+	pre-commit run --all-files --show-diff-on-failure
+
 ##@ Checks run by CI
 
 .PHONY: check-generate
@@ -223,7 +257,7 @@ check-tidy: ## Fail when a go.mod or go.sum is not tidy.
 .PHONY: vet
 vet: ## go vet every module.
 	go vet ./...
-	cd test && go vet -tags integration ./...
+	cd test && go vet -tags integration,e2e ./...
 
 .PHONY: ci
 ci: check-tidy check-generate vet lint test ## Everything CI checks.
