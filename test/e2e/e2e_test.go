@@ -113,15 +113,7 @@ func setUp(ctx context.Context) (func(), error) {
 		return stop, fmt.Errorf("function: %w", err)
 	}
 	for _, ns := range []string{dmNamespace, otherNamespace} {
-		if err := c.apply(ctx, `
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: `+ns+`
-  labels:
-    pod-security.kubernetes.io/enforce: restricted
-    pod-security.kubernetes.io/enforce-version: latest
-`); err != nil {
+		if err := c.apply(ctx, restrictedNamespace(ns)); err != nil {
 			return stop, err
 		}
 		if _, err := c.kubectl(ctx, "", "-n", ns, "create", "serviceaccount", "data-manager"); err != nil {
@@ -134,6 +126,21 @@ metadata:
 		}
 	}
 	return stop, nil
+}
+
+// restrictedNamespace is a namespace that enforces the restricted Pod
+// Security Standard, and warns and audits by it.
+func restrictedNamespace(name string) string {
+	return `
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: ` + name + `
+  labels:
+    pod-security.kubernetes.io/enforce: restricted
+    pod-security.kubernetes.io/warn: restricted
+    pod-security.kubernetes.io/audit: restricted
+`
 }
 
 // otherNamespace is a namespace the Data Manager has no rights in.

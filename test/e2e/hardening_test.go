@@ -123,16 +123,7 @@ func generatedDataVisualisation(i int, namespace string) map[string]any {
 func TestAPIServerAcceptsEveryManifest(t *testing.T) {
 	ctx := context.Background()
 	const ns, n = "dry-run", 200
-	if err := c.apply(ctx, `
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: `+ns+`
-  labels:
-    pod-security.kubernetes.io/enforce: restricted
-    pod-security.kubernetes.io/warn: restricted
-    pod-security.kubernetes.io/audit: restricted
-`); err != nil {
+	if err := c.apply(ctx, restrictedNamespace(ns)); err != nil {
 		t.Fatal(err)
 	}
 	w := &warnings{}
