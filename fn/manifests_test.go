@@ -107,8 +107,8 @@ func TestDeploymentIsRestricted(t *testing.T) {
 	}
 }
 
-func TestService(t *testing.T) {
-	want := fromYAML[corev1.Service](t, `
+// serviceOfFullInstance is the Service of fullInstance, as YAML.
+const serviceOfFullInstance = `
 apiVersion: v1
 kind: Service
 metadata: {name: viz-1, namespace: dm, labels: {app: viz-1}}
@@ -116,7 +116,10 @@ spec:
   type: ClusterIP
   selector: {deployment: viz-1}
   ports: [{name: 5170-tcp, port: 5170, targetPort: 5170, protocol: TCP}]
-`)
+`
+
+func TestService(t *testing.T) {
+	want := fromYAML[corev1.Service](t, serviceOfFullInstance)
 	if diff := cmp.Diff(want, Service(fullInstance())); diff != "" {
 		t.Errorf("Service(...): -want, +got:\n%s", diff)
 	}

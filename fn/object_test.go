@@ -17,15 +17,7 @@ func TestManifest(t *testing.T) {
 		"ServiceHasOnlyTheFieldsSet": {
 			reason: "A typed Service becomes a manifest with no status, no null creationTimestamp and no empty objects.",
 			obj:    Service(fullInstance()),
-			want: `
-apiVersion: v1
-kind: Service
-metadata: {name: viz-1, namespace: dm, labels: {app: viz-1}}
-spec:
-  type: ClusterIP
-  selector: {deployment: viz-1}
-  ports: [{name: 5170-tcp, port: 5170, targetPort: 5170, protocol: TCP}]
-`,
+			want:   serviceOfFullInstance,
 		},
 	}
 	for name, tc := range cases {
