@@ -91,10 +91,25 @@ func (ps *processes) start(name string, env []string, bin string, args ...string
 		return nil, err
 	}
 	defer pids.Close()
-	if _, err := fmt.Fprintln(pids, cmd.Process.Pid, name); err != nil {
+	if _, err := fmt.Fprintln(pids, cmd.Process.Pid, startTime(cmd.Process.Pid), name); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// startTime returns when a process started, in clock ticks since boot (field
+// 22 of /proc/PID/stat), which tells it from a later process with its pid.
+func startTime(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return "unknown"
+	}
+	// The fields after the command name, which is in parentheses.
+	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	if len(fields) < 20 {
+		return "unknown"
+	}
+	return fields[19]
 }
 
 // stopAll stops every process, the last started first.
