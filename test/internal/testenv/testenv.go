@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"strconv"
 	"testing"
@@ -110,12 +109,4 @@ func FindModule(module, version string) (string, error) {
 		return "", fmt.Errorf("cannot find the directory of %s@%s in %q: %w", module, version, r.Stdout, err)
 	}
 	return m.Dir, nil
-}
-
-// MustExist fails the test when path does not exist.
-func MustExist(t testing.TB, path, what string) {
-	t.Helper()
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("%s: %v", what, fmt.Errorf("cannot find %s: %w", path, err))
-	}
 }
