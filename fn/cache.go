@@ -19,7 +19,8 @@ type composition struct {
 	url       string
 }
 
-// maxCachedCompositions bounds the cache: a few MiB at most.
+// maxCachedCompositions bounds the cache: a composition takes about 36 KiB
+// of heap, so a full cache about 4.5 MiB.
 const maxCachedCompositions = 128
 
 // A compositionCache remembers compositions by what they depend on, so that

@@ -1,6 +1,7 @@
 package fn
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -74,4 +75,21 @@ func TestRunFunctionCache(t *testing.T) {
 			t.Errorf("the Deployment became ready, but the cached answer says %s", got)
 		}
 	})
+}
+
+// TestCompositionCacheIsBounded checks that however many DataVisualisations
+// the function sees, it keeps at most maxCachedCompositions of them, and
+// always the one it has just composed.
+func TestCompositionCacheIsBounded(t *testing.T) {
+	var c compositionCache
+	for i := range 3 * maxCachedCompositions {
+		key := strconv.Itoa(i)
+		c.put(key, &composition{url: key})
+		if got := len(c.entries); got > maxCachedCompositions {
+			t.Fatalf("after %d compositions the cache holds %d, more than %d", i+1, got, maxCachedCompositions)
+		}
+		if got, ok := c.get(key); !ok || got.url != key {
+			t.Fatalf("composition %d is not cached just after it was put", i)
+		}
+	}
 }

@@ -45,6 +45,7 @@ func main() {
 	duration := flag.Duration("d", 10*time.Second, "how long to drive the function")
 	warmup := flag.Duration("warmup", time.Second, "how long to drive it before measuring")
 	vary := flag.Int("vary", 1, "send this many DataVisualisations in turn, each with its own uid, so that the function sees more than it caches")
+	unique := flag.Bool("unique", false, "give every call a DataVisualisation uid never sent before, so that nothing the function keeps per DataVisualisation is ever reused")
 	flag.Parse()
 
 	req, err := fixture.Load(*xr, *observed, *input)
@@ -54,7 +55,7 @@ func main() {
 	reqs := []*fnv1.RunFunctionRequest{req}
 	for i := 1; i < *vary; i++ {
 		r := proto.Clone(req).(*fnv1.RunFunctionRequest) //nolint:forcetypeassert // A clone has the type of its original.
-		r.GetObserved().GetComposite().GetResource().GetFields()["metadata"].GetStructValue().GetFields()["uid"] = structpb.NewStringValue(fmt.Sprintf("uid-%d", i))
+		setUID(r, fmt.Sprintf("uid-%d", i))
 		reqs = append(reqs, r)
 	}
 	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -64,17 +65,23 @@ func main() {
 	defer conn.Close()
 	client := fnv1.NewFunctionRunnerServiceClient(conn)
 	if *warmup > 0 {
-		drive(client, reqs, *concurrency, *warmup)
+		drive(client, reqs, *concurrency, *warmup, *unique)
 	}
-	r := drive(client, reqs, *concurrency, *duration)
+	r := drive(client, reqs, *concurrency, *duration, *unique)
 	if err := json.NewEncoder(os.Stdout).Encode(r); err != nil {
 		fail(err)
 	}
 }
 
+// setUID sets the uid of the request's observed DataVisualisation.
+func setUID(req *fnv1.RunFunctionRequest, uid string) {
+	req.GetObserved().GetComposite().GetResource().GetFields()["metadata"].GetStructValue().GetFields()["uid"] = structpb.NewStringValue(uid)
+}
+
 // drive calls the function from c callers for d, with each request in turn,
-// and measures each call.
-func drive(client fnv1.FunctionRunnerServiceClient, reqs []*fnv1.RunFunctionRequest, c int, d time.Duration) Result {
+// and measures each call. With unique, each caller sends its own copy of the
+// first request instead, under a new uid on every call.
+func drive(client fnv1.FunctionRunnerServiceClient, reqs []*fnv1.RunFunctionRequest, c int, d time.Duration, unique bool) Result {
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
@@ -89,13 +96,22 @@ func drive(client fnv1.FunctionRunnerServiceClient, reqs []*fnv1.RunFunctionRequ
 		go func() {
 			next := caller
 			defer wg.Done()
+			var own *fnv1.RunFunctionRequest
+			if unique {
+				own = proto.Clone(reqs[0]).(*fnv1.RunFunctionRequest) //nolint:forcetypeassert // As above.
+			}
 			local := make([]time.Duration, 0, 4096)
 			var localErrs int
 			var localFirst string
 			for time.Now().Before(deadline) {
 				t0 := time.Now()
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				_, err := client.RunFunction(ctx, reqs[next%len(reqs)])
+				req := reqs[next%len(reqs)]
+				if unique {
+					setUID(own, fmt.Sprintf("unique-%d-%d", caller, next))
+					req = own
+				}
+				_, err := client.RunFunction(ctx, req)
 				next++
 				cancel()
 				if err != nil {

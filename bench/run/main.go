@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,6 +39,7 @@ type result struct {
 type options struct {
 	loadgen, xr, observed, input string
 	vary                         int
+	unique                       bool
 	duration                     time.Duration
 	repeat                       int
 	concurrency                  []int
@@ -56,9 +58,10 @@ func main() {
 	soak := flag.Duration("soak", 0, "soak the function for this long instead of benchmarking")
 	out := flag.String("o", "", "also write the table to this file")
 	vary := flag.Int("vary", 1, "DataVisualisations (distinct uids) the load generator sends in turn")
+	unique := flag.Bool("unique", false, "send every call under a DataVisualisation uid never sent before")
 	flag.Parse()
 
-	o := options{loadgen: *loadgen, xr: *xr, observed: *observed, input: *input, duration: *duration, repeat: *repeat, vary: *vary}
+	o := options{loadgen: *loadgen, xr: *xr, observed: *observed, input: *input, duration: *duration, repeat: *repeat, vary: *vary, unique: *unique}
 	for _, s := range strings.Split(*conc, ",") {
 		n, err := strconv.Atoi(s)
 		if err != nil {
@@ -170,7 +173,7 @@ func (s *server) load(o options, c int, d time.Duration) (result, error) {
 	}
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command("taskset", "-c", "1", o.loadgen, "-addr", s.addr, "-xr", o.xr, "-observed", o.observed, //nolint:gosec // As above.
-		"-input", o.input, "-c", strconv.Itoa(c), "-d", d.String(), "-warmup", "0s", "-vary", strconv.Itoa(max(o.vary, 1)))
+		"-input", o.input, "-c", strconv.Itoa(c), "-d", d.String(), "-warmup", "0s", "-vary", strconv.Itoa(max(o.vary, 1)), "-unique="+strconv.FormatBool(o.unique))
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return result{}, fmt.Errorf("loadgen: %w: %s", err, stderr.String())
@@ -263,41 +266,82 @@ func benchmark(function, noop string, o options) (string, error) {
 	return b.String(), nil
 }
 
-// runSoak drives the function at the highest concurrency for the duration:
-// no call may fail, and its resident memory at the end must be within 10% of
-// that after the first 10 seconds.
+// soakWarmUp is how long the soak drives the function before its resident
+// memory counts: long enough for its caches to fill and its heap to settle.
+const soakWarmUp = 10 * time.Second
+
+// maxSoakGrowth is the most the median resident memory of the second half of
+// the soak may exceed that of the first half, in percent. A point sample of a
+// garbage-collected heap varies by several percent from one second to the
+// next; the median of many does not, while a leak moves it steadily.
+const maxSoakGrowth = 5
+
+// runSoak drives the function at the highest concurrency for the duration,
+// sampling its resident memory every second: no call may fail, and after the
+// warm-up its memory must not grow.
 func runSoak(function string, o options, d time.Duration) error {
+	if d < 3*soakWarmUp {
+		return fmt.Errorf("soak: %s is too short to tell growth from noise; soak for at least %s", d, 3*soakWarmUp)
+	}
 	s, _, err := start(function, "0")
 	if err != nil {
 		return err
 	}
 	defer s.stop()
 	c := o.concurrency[len(o.concurrency)-1]
-	first, err := s.load(o, c, 10*time.Second)
-	if err != nil {
-		return err
+	type loaded struct {
+		r   result
+		err error
 	}
-	early, err := s.rss()
-	if err != nil {
-		return err
+	done := make(chan loaded, 1)
+	go func() {
+		r, err := s.load(o, c, d)
+		done <- loaded{r, err}
+	}()
+	var samples []float64
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	t0 := time.Now()
+	for {
+		select {
+		case l := <-done:
+			if l.err != nil {
+				return l.err
+			}
+			return judgeSoak(o, c, d, l.r, samples)
+		case <-tick.C:
+			if time.Since(t0) < soakWarmUp {
+				continue
+			}
+			mib, err := s.rss()
+			if err != nil {
+				return err
+			}
+			samples = append(samples, mib)
+		}
 	}
-	rest, err := s.load(o, c, d-10*time.Second)
-	if err != nil {
-		return err
+}
+
+// judgeSoak reports the soak and fails it on any error or on growth of the
+// resident memory samples from the first half to the second.
+func judgeSoak(o options, c int, d time.Duration, r result, samples []float64) error {
+	if len(samples) < 10 {
+		return fmt.Errorf("soak: only %d samples of resident memory", len(samples))
 	}
-	late, err := s.rss()
-	if err != nil {
-		return err
-	}
-	calls, errs := first.Requests+rest.Requests, first.Errors+rest.Errors
+	half := len(samples) / 2
+	early, late := median(samples[:half]), median(samples[half:])
 	growth := (late - early) / early * 100
-	fmt.Printf("soak: %s at %d callers over %d DataVisualisations: %d calls, %d errors; resident memory %.1f MiB after 10s, %.1f MiB at the end (%+.1f%%)\n",
-		d, c, max(o.vary, 1), calls, errs, early, late, growth)
-	if errs > 0 {
-		return fmt.Errorf("soak: %d calls failed, the first: %s%s", errs, first.FirstError, rest.FirstError)
+	over := fmt.Sprintf("over %d DataVisualisations", max(o.vary, 1))
+	if o.unique {
+		over = "each call under a new DataVisualisation uid"
 	}
-	if growth > 10 {
-		return fmt.Errorf("soak: resident memory grew %.1f%%, more than 10%%", growth)
+	fmt.Printf("soak: %s at %d callers, %s: %d calls, %d errors; median resident memory %.1f MiB in the first half after %s, %.1f MiB in the second (%+.1f%%; samples %.1f-%.1f MiB)\n",
+		d, c, over, r.Requests, r.Errors, early, soakWarmUp, late, growth, slices.Min(samples), slices.Max(samples))
+	if r.Errors > 0 {
+		return fmt.Errorf("soak: %d calls failed, the first: %s", r.Errors, r.FirstError)
+	}
+	if growth > maxSoakGrowth {
+		return fmt.Errorf("soak: median resident memory grew %.1f%%, more than %d%%", growth, maxSoakGrowth)
 	}
 	return nil
 }
