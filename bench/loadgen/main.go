@@ -15,6 +15,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 
@@ -45,6 +46,7 @@ func main() {
 	duration := flag.Duration("d", 10*time.Second, "how long to drive the function")
 	warmup := flag.Duration("warmup", time.Second, "how long to drive it before measuring")
 	vary := flag.Int("vary", 1, "send this many DataVisualisations in turn, each with its own uid, so that the function sees more than it caches")
+	saveResponse := flag.String("save-response", "", "instead of driving the function, call it once and write its response to this file, as protobuf JSON")
 	unique := flag.Bool("unique", false, "give every call a DataVisualisation uid never sent before, so that nothing the function keeps per DataVisualisation is ever reused")
 	flag.Parse()
 
@@ -64,6 +66,12 @@ func main() {
 	}
 	defer conn.Close()
 	client := fnv1.NewFunctionRunnerServiceClient(conn)
+	if *saveResponse != "" {
+		if err := save(client, req, *saveResponse); err != nil {
+			fail(err)
+		}
+		return
+	}
 	if *warmup > 0 {
 		drive(client, reqs, *concurrency, *warmup, *unique)
 	}
@@ -71,6 +79,21 @@ func main() {
 	if err := json.NewEncoder(os.Stdout).Encode(r); err != nil {
 		fail(err)
 	}
+}
+
+// save calls the function once and writes its response to file.
+func save(client fnv1.FunctionRunnerServiceClient, req *fnv1.RunFunctionRequest, file string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rsp, err := client.RunFunction(ctx, req)
+	if err != nil {
+		return err
+	}
+	b, err := protojson.Marshal(rsp)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(file, b, 0o600)
 }
 
 // setUID sets the uid of the request's observed DataVisualisation.

@@ -94,19 +94,20 @@ type server struct {
 }
 
 // start runs a function binary on a free port, pinned to the CPUs given,
-// and returns once it accepts connections, with how long that took.
-func start(binary, cpus string) (*server, time.Duration, error) {
+// with any further arguments, and returns once it accepts connections, with
+// how long that took.
+func start(binary, cpus string, args ...string) (*server, time.Duration, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, 0, err
 	}
 	addr := l.Addr().String()
 	_ = l.Close()
-	args := []string{"-c", cpus, binary, "--address", addr}
+	argv := append([]string{"-c", cpus, binary, "--address", addr}, args...)
 	if filepath.Base(binary) != "noop" {
-		args = append(args, "--insecure")
+		argv = append(argv, "--insecure")
 	}
-	cmd := exec.Command("taskset", args...) //nolint:gosec // Benchmarks run the binaries they are given.
+	cmd := exec.Command("taskset", argv...) //nolint:gosec // Benchmarks run the binaries they are given.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -165,6 +166,24 @@ func (s *server) rss() (float64, error) {
 	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", s.cmd.Process.Pid)
 }
 
+// saveResponse has the load generator call the server once with the
+// benchmark's request, and returns the file it wrote the response to.
+func (s *server) saveResponse(o options) (string, error) {
+	f, err := os.CreateTemp("", "bench-response-*.json")
+	if err != nil {
+		return "", err
+	}
+	_ = f.Close()
+	var stderr bytes.Buffer
+	cmd := exec.Command(o.loadgen, "-addr", s.addr, "-xr", o.xr, "-observed", o.observed, "-input", o.input, "-save-response", f.Name()) //nolint:gosec // As below.
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		_ = os.Remove(f.Name())
+		return "", fmt.Errorf("loadgen: %w: %s", err, stderr.String())
+	}
+	return f.Name(), nil
+}
+
 // load drives the server with the load generator, pinned to CPU 1.
 func (s *server) load(o options, c int, d time.Duration) (result, error) {
 	cpu0, err := s.cpu()
@@ -192,78 +211,134 @@ func (s *server) load(o options, c int, d time.Duration) (result, error) {
 	return r, nil
 }
 
-// measurement is the medians of the repeated runs of one target.
-type measurement struct {
-	coldStartMs float64
-	byConc      map[int]result
-	rssMiB      float64
+// A target is one function under measurement: its command, its running
+// server, and what was measured of it.
+type target struct {
+	name, binary string
+	args         []string
+	server       *server
+	coldStartMs  []float64
+	runs         map[int][]result
+	rssMiB       float64
 }
 
-func measure(binary string, o options) (measurement, error) {
-	m := measurement{byConc: map[int]result{}}
-	var starts []float64
-	for range 5 {
-		s, took, err := start(binary, "0")
-		if err != nil {
-			return m, err
-		}
-		s.stop()
-		starts = append(starts, float64(took.Microseconds())/1000)
-	}
-	m.coldStartMs = median(starts)
-
-	s, _, err := start(binary, "0")
-	if err != nil {
-		return m, err
-	}
-	defer s.stop()
-	if _, err := s.load(o, 4, time.Second); err != nil { // Warm up.
-		return m, err
-	}
-	for _, c := range o.concurrency {
-		var runs []result
-		for range o.repeat {
-			r, err := s.load(o, c, o.duration)
-			if err != nil {
-				return m, err
-			}
-			runs = append(runs, r)
-		}
-		m.byConc[c] = medianResult(runs)
-	}
-	m.rssMiB, err = s.rss()
-	return m, err
+func newTarget(name, binary string, args ...string) *target {
+	return &target{name: name, binary: binary, args: args, runs: map[int][]result{}}
 }
 
+// benchmark measures the function side by side with two floors: the no-op,
+// and the no-op answering every call with the function's own response (the
+// least any function that returns this response can cost). Their cold starts
+// are measured in turn; then, with all running, each run of the function is
+// followed at once by the same run of each floor, so that the machine's
+// drifts in speed fall on all alike.
 func benchmark(function, noop string, o options) (string, error) {
-	fn, err := measure(function, o)
+	fn := newTarget("function", function)
+	floor := newTarget("floor (no-op)", noop)
+	if err := coldStarts(fn, floor); err != nil {
+		return "", err
+	}
+	var running []*target
+	defer func() {
+		for _, t := range running {
+			t.server.stop()
+		}
+	}()
+	if err := fn.launch(o); err != nil {
+		return "", err
+	}
+	running = append(running, fn)
+	rsp, err := fn.server.saveResponse(o)
 	if err != nil {
 		return "", fmt.Errorf("function: %w", err)
 	}
-	floor, err := measure(noop, o)
-	if err != nil {
-		return "", fmt.Errorf("floor: %w", err)
+	defer os.Remove(rsp)
+	answer := newTarget("floor with the function's response", noop, "-response", rsp)
+	for _, t := range []*target{floor, answer} {
+		if err := t.launch(o); err != nil {
+			return "", err
+		}
+		running = append(running, t)
 	}
+	for _, c := range o.concurrency {
+		for range o.repeat {
+			for _, t := range running {
+				if err := t.run(o, c); err != nil {
+					return "", err
+				}
+			}
+		}
+	}
+	for _, t := range running {
+		if t.rssMiB, err = t.server.rss(); err != nil {
+			return "", fmt.Errorf("%s: %w", t.name, err)
+		}
+	}
+	return table(o, fn, floor, answer), nil
+}
+
+// coldStarts starts and stops each target five times in turn, timing each
+// start to the port accepting a connection.
+func coldStarts(targets ...*target) error {
+	for range 5 {
+		for _, t := range targets {
+			s, took, err := start(t.binary, "0", t.args...)
+			if err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
+			s.stop()
+			t.coldStartMs = append(t.coldStartMs, float64(took.Microseconds())/1000)
+		}
+	}
+	return nil
+}
+
+// launch starts the target's server for the runs, and warms it up.
+func (t *target) launch(o options) error {
+	s, _, err := start(t.binary, "0", t.args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", t.name, err)
+	}
+	t.server = s
+	if _, err := s.load(o, 4, time.Second); err != nil {
+		s.stop()
+		return fmt.Errorf("%s: warming up: %w", t.name, err)
+	}
+	return nil
+}
+
+// run drives the target's server for one run at concurrency c.
+func (t *target) run(o options, c int) error {
+	r, err := t.server.load(o, c, o.duration)
+	if err != nil {
+		return fmt.Errorf("%s: %w", t.name, err)
+	}
+	t.runs[c] = append(t.runs[c], r)
+	return nil
+}
+
+// table prints the medians of each target's runs and the function's ratios
+// to each floor.
+func table(o options, fn, floor, answer *target) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nRunFunction over gRPC on loopback: server pinned to CPU 0, load generator to CPU 1; medians of %d runs of %s.\n\n", o.repeat, o.duration)
+	fmt.Fprintf(&b, "\nRunFunction over gRPC on loopback: server pinned to CPU 0, load generator to CPU 1; medians of %d runs of %s, the targets' runs in turn.\n\n", o.repeat, o.duration)
 	b.WriteString("| target | callers | req/s | p50 ms | p99 ms | max ms | errors | server CPU µs/req |\n|---|---|---|---|---|---|---|---|\n")
-	for _, t := range []struct {
-		name string
-		m    measurement
-	}{{"function", fn}, {"floor (no-op)", floor}} {
+	for _, t := range []*target{fn, floor, answer} {
 		for _, c := range o.concurrency {
-			r := t.m.byConc[c]
+			r := medianResult(t.runs[c])
 			fmt.Fprintf(&b, "| %s | %d | %.0f | %.2f | %.2f | %.2f | %d | %.0f |\n", t.name, c, r.RPS, r.P50ms, r.P99ms, r.MaxMs, r.Errors, r.CPUus)
 		}
 	}
-	b.WriteString("\n| function / floor | callers | throughput | p99 | p50 difference |\n|---|---|---|---|---|\n")
-	for _, c := range o.concurrency {
-		f, n := fn.byConc[c], floor.byConc[c]
-		fmt.Fprintf(&b, "| ratio | %d | %.2fx | %.2fx | %+.3f ms |\n", c, f.RPS/n.RPS, f.P99ms/n.P99ms, f.P50ms-n.P50ms)
+	for _, base := range []*target{floor, answer} {
+		fmt.Fprintf(&b, "\n| function / %s | callers | throughput | p99 | p50 difference |\n|---|---|---|---|---|\n", base.name)
+		for _, c := range o.concurrency {
+			f, n := medianResult(fn.runs[c]), medianResult(base.runs[c])
+			fmt.Fprintf(&b, "| ratio | %d | %.2fx | %.2fx | %+.3f ms |\n", c, f.RPS/n.RPS, f.P99ms/n.P99ms, f.P50ms-n.P50ms)
+		}
 	}
-	fmt.Fprintf(&b, "\n| | function | floor |\n|---|---|---|\n| resident memory after load | %.1f MiB | %.1f MiB |\n| cold start to accepting | %.1f ms | %.1f ms |\n",
-		fn.rssMiB, floor.rssMiB, fn.coldStartMs, floor.coldStartMs)
-	return b.String(), nil
+	fmt.Fprintf(&b, "\n| | function | floor (no-op) | floor with the function's response |\n|---|---|---|---|\n| resident memory after load | %.1f MiB | %.1f MiB | %.1f MiB |\n| cold start to accepting | %.1f ms | %.1f ms | – |\n",
+		fn.rssMiB, floor.rssMiB, answer.rssMiB, median(fn.coldStartMs), median(floor.coldStartMs))
+	return b.String()
 }
 
 // soakWarmUp is how long the soak drives the function before its resident
