@@ -345,18 +345,22 @@ func table(o options, fn, floor, answer *target) string {
 // memory counts: long enough for its caches to fill and its heap to settle.
 const soakWarmUp = 10 * time.Second
 
-// maxSoakGrowth is the most the median resident memory of the second half of
-// the soak may exceed that of the first half, in percent. A point sample of a
-// garbage-collected heap varies by several percent from one second to the
-// next; the median of many does not, while a leak moves it steadily.
-const maxSoakGrowth = 5
+// soakWindow is the span of per-second resident memory samples whose median
+// stands for the memory at a moment: a single sample of a garbage-collected
+// heap varies by a few percent from one second to the next; the median of ten
+// does not, while a leak moves it steadily.
+const soakWindow = 10
+
+// maxSoakGrowth is the most the resident memory at the end of the soak may
+// exceed that after the warm-up, in percent.
+const maxSoakGrowth = 10
 
 // runSoak drives the function at the highest concurrency for the duration,
-// sampling its resident memory every second: no call may fail, and after the
-// warm-up its memory must not grow.
+// sampling its resident memory every second: no call may fail, and its
+// memory at the end must be within maxSoakGrowth of that after the warm-up.
 func runSoak(function string, o options, d time.Duration) error {
-	if d < 3*soakWarmUp {
-		return fmt.Errorf("soak: %s is too short to tell growth from noise; soak for at least %s", d, 3*soakWarmUp)
+	if least := soakWarmUp + 2*soakWindow*time.Second; d < least {
+		return fmt.Errorf("soak: %s is too short to tell growth from noise; soak for at least %s", d, least)
 	}
 	s, _, err := start(function, "0")
 	if err != nil {
@@ -397,26 +401,26 @@ func runSoak(function string, o options, d time.Duration) error {
 	}
 }
 
-// judgeSoak reports the soak and fails it on any error or on growth of the
-// resident memory samples from the first half to the second.
+// judgeSoak reports the soak and fails it on any error, or when the median
+// resident memory of the last window of samples exceeds that of the first by
+// more than maxSoakGrowth.
 func judgeSoak(o options, c int, d time.Duration, r result, samples []float64) error {
-	if len(samples) < 10 {
-		return fmt.Errorf("soak: only %d samples of resident memory", len(samples))
+	if len(samples) < 2*soakWindow {
+		return fmt.Errorf("soak: only %d samples of resident memory, fewer than %d", len(samples), 2*soakWindow)
 	}
-	half := len(samples) / 2
-	early, late := median(samples[:half]), median(samples[half:])
+	early, late := median(samples[:soakWindow]), median(samples[len(samples)-soakWindow:])
 	growth := (late - early) / early * 100
 	over := fmt.Sprintf("over %d DataVisualisations", max(o.vary, 1))
 	if o.unique {
 		over = "each call under a new DataVisualisation uid"
 	}
-	fmt.Printf("soak: %s at %d callers, %s: %d calls, %d errors; median resident memory %.1f MiB in the first half after %s, %.1f MiB in the second (%+.1f%%; samples %.1f-%.1f MiB)\n",
-		d, c, over, r.Requests, r.Errors, early, soakWarmUp, late, growth, slices.Min(samples), slices.Max(samples))
+	fmt.Printf("soak: %s at %d callers, %s: %d calls, %d errors; resident memory (median of %d per-second samples) %.1f MiB after %s, %.1f MiB at the end (%+.1f%%; all samples %.1f-%.1f MiB)\n",
+		d, c, over, r.Requests, r.Errors, soakWindow, early, soakWarmUp, late, growth, slices.Min(samples), slices.Max(samples))
 	if r.Errors > 0 {
 		return fmt.Errorf("soak: %d calls failed, the first: %s", r.Errors, r.FirstError)
 	}
 	if growth > maxSoakGrowth {
-		return fmt.Errorf("soak: median resident memory grew %.1f%%, more than %d%%", growth, maxSoakGrowth)
+		return fmt.Errorf("soak: resident memory grew %.1f%%, more than %d%%", growth, maxSoakGrowth)
 	}
 	return nil
 }
