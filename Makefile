@@ -138,6 +138,14 @@ soak: $(BENCH_BINARIES) ## 60s of RunFunction at 16 callers, each call a new Dat
 bench-go: ## Go benchmarks of the builders and of RunFunction in-process.
 	go test ./fn -run '^$$' -bench . -benchmem
 
+.PHONY: profile
+profile: ## pprof CPU and allocation profiles of RunFunction in process: the top of each; the profiles in _output/.
+	@mkdir -p $(OUTPUT)
+	go test ./fn -run '^$$' -bench 'RunFunction' -benchmem -o $(OUTPUT)/fn.test \
+	  -cpuprofile $(OUTPUT)/cpu.pprof -memprofile $(OUTPUT)/mem.pprof
+	go tool pprof -top -nodecount 20 $(OUTPUT)/fn.test $(OUTPUT)/cpu.pprof
+	go tool pprof -top -nodecount 20 -sample_index alloc_space $(OUTPUT)/fn.test $(OUTPUT)/mem.pprof
+
 ##@ Packages
 
 .PHONY: xpkg
