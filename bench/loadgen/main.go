@@ -45,7 +45,6 @@ func main() {
 	concurrency := flag.Int("c", 16, "concurrent callers")
 	duration := flag.Duration("d", 10*time.Second, "how long to drive the function")
 	warmup := flag.Duration("warmup", time.Second, "how long to drive it before measuring")
-	vary := flag.Int("vary", 1, "send this many DataVisualisations in turn, each with its own uid, so that the function sees more than it caches")
 	saveResponse := flag.String("save-response", "", "instead of driving the function, call it once and write its response to this file, as protobuf JSON")
 	unique := flag.Bool("unique", false, "give every call a DataVisualisation uid never sent before, so that nothing the function keeps per DataVisualisation is ever reused")
 	flag.Parse()
@@ -53,12 +52,6 @@ func main() {
 	req, err := fixture.Load(*xr, *observed, *input)
 	if err != nil {
 		fail(err)
-	}
-	reqs := []*fnv1.RunFunctionRequest{req}
-	for i := 1; i < *vary; i++ {
-		r := proto.Clone(req).(*fnv1.RunFunctionRequest) //nolint:forcetypeassert // A clone has the type of its original.
-		setUID(r, fmt.Sprintf("uid-%d", i))
-		reqs = append(reqs, r)
 	}
 	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -73,9 +66,9 @@ func main() {
 		return
 	}
 	if *warmup > 0 {
-		drive(client, reqs, *concurrency, *warmup, *unique)
+		drive(client, req, *concurrency, *warmup, *unique)
 	}
-	r := drive(client, reqs, *concurrency, *duration, *unique)
+	r := drive(client, req, *concurrency, *duration, *unique)
 	if err := json.NewEncoder(os.Stdout).Encode(r); err != nil {
 		fail(err)
 	}
@@ -101,10 +94,10 @@ func setUID(req *fnv1.RunFunctionRequest, uid string) {
 	req.GetObserved().GetComposite().GetResource().GetFields()["metadata"].GetStructValue().GetFields()["uid"] = structpb.NewStringValue(uid)
 }
 
-// drive calls the function from c callers for d, with each request in turn,
-// and measures each call. With unique, each caller sends its own copy of the
-// first request instead, under a new uid on every call.
-func drive(client fnv1.FunctionRunnerServiceClient, reqs []*fnv1.RunFunctionRequest, c int, d time.Duration, unique bool) Result {
+// drive calls the function with req from c callers for d, and measures each
+// call. With unique, each caller sends its own copy of req instead, under a
+// new uid on every call.
+func drive(client fnv1.FunctionRunnerServiceClient, req *fnv1.RunFunctionRequest, c int, d time.Duration, unique bool) Result {
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
@@ -117,11 +110,11 @@ func drive(client fnv1.FunctionRunnerServiceClient, reqs []*fnv1.RunFunctionRequ
 	for caller := range c {
 		wg.Add(1)
 		go func() {
-			next := caller
+			var n int
 			defer wg.Done()
-			var own *fnv1.RunFunctionRequest
+			send := req
 			if unique {
-				own = proto.Clone(reqs[0]).(*fnv1.RunFunctionRequest) //nolint:forcetypeassert // As above.
+				send = proto.Clone(req).(*fnv1.RunFunctionRequest) //nolint:forcetypeassert // A clone has the type of its original.
 			}
 			local := make([]time.Duration, 0, 4096)
 			var localErrs int
@@ -129,13 +122,11 @@ func drive(client fnv1.FunctionRunnerServiceClient, reqs []*fnv1.RunFunctionRequ
 			for time.Now().Before(deadline) {
 				t0 := time.Now()
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				req := reqs[next%len(reqs)]
 				if unique {
-					setUID(own, fmt.Sprintf("unique-%d-%d", caller, next))
-					req = own
+					setUID(send, fmt.Sprintf("unique-%d-%d", caller, n))
 				}
-				_, err := client.RunFunction(ctx, req)
-				next++
+				_, err := client.RunFunction(ctx, send)
+				n++
 				cancel()
 				if err != nil {
 					localErrs++

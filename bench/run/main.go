@@ -38,7 +38,6 @@ type result struct {
 
 type options struct {
 	loadgen, xr, observed, input string
-	vary                         int
 	unique                       bool
 	duration                     time.Duration
 	repeat                       int
@@ -57,11 +56,10 @@ func main() {
 	duration := flag.Duration("d", 5*time.Second, "duration of each run")
 	soak := flag.Duration("soak", 0, "soak the function for this long instead of benchmarking")
 	out := flag.String("o", "", "also write the table to this file")
-	vary := flag.Int("vary", 1, "DataVisualisations (distinct uids) the load generator sends in turn")
 	unique := flag.Bool("unique", false, "send every call under a DataVisualisation uid never sent before")
 	flag.Parse()
 
-	o := options{loadgen: *loadgen, xr: *xr, observed: *observed, input: *input, duration: *duration, repeat: *repeat, vary: *vary, unique: *unique}
+	o := options{loadgen: *loadgen, xr: *xr, observed: *observed, input: *input, duration: *duration, repeat: *repeat, unique: *unique}
 	for _, s := range strings.Split(*conc, ",") {
 		n, err := strconv.Atoi(s)
 		if err != nil {
@@ -192,7 +190,7 @@ func (s *server) load(o options, c int, d time.Duration) (result, error) {
 	}
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command("taskset", "-c", "1", o.loadgen, "-addr", s.addr, "-xr", o.xr, "-observed", o.observed, //nolint:gosec // As above.
-		"-input", o.input, "-c", strconv.Itoa(c), "-d", d.String(), "-warmup", "0s", "-vary", strconv.Itoa(max(o.vary, 1)), "-unique="+strconv.FormatBool(o.unique))
+		"-input", o.input, "-c", strconv.Itoa(c), "-d", d.String(), "-warmup", "0s", "-unique="+strconv.FormatBool(o.unique))
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return result{}, fmt.Errorf("loadgen: %w: %s", err, stderr.String())
@@ -410,7 +408,7 @@ func judgeSoak(o options, c int, d time.Duration, r result, samples []float64) e
 	}
 	early, late := median(samples[:soakWindow]), median(samples[len(samples)-soakWindow:])
 	growth := (late - early) / early * 100
-	over := fmt.Sprintf("over %d DataVisualisations", max(o.vary, 1))
+	over := "one DataVisualisation"
 	if o.unique {
 		over = "each call under a new DataVisualisation uid"
 	}
