@@ -60,31 +60,35 @@ func BenchmarkRunFunctionUncached(b *testing.B) {
 
 func BenchmarkBuilders(b *testing.B) {
 	req := benchRequests(b)["SteadyState"]
-	inst, errs := NewInstance(req.GetObserved().GetComposite().GetResource().AsMap(), DefaultSettings())
-	if len(errs) > 0 {
-		b.Fatal(errs)
+	resolve := func() *instance {
+		xr, errs := decodeXR(req)
+		s, settingErrs, err := DefaultSettings().resolve(req.GetInput(), &xr.Spec.IMDataManager)
+		if err != nil {
+			b.Fatal(err)
+		}
+		errs = append(errs, settingErrs...)
+		if errs = append(errs, validate(xr)...); len(errs) > 0 {
+			b.Fatal(errs)
+		}
+		return newInstance(xr, s)
 	}
-	b.Run("NewInstance", func(b *testing.B) {
-		xr := req.GetObserved().GetComposite().GetResource().AsMap()
+	inst := resolve()
+	b.Run("Instance", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, errs := NewInstance(xr, DefaultSettings()); len(errs) > 0 {
-				b.Fatal(errs)
-			}
+			resolve()
 		}
 	})
 	b.Run("Manifests", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			Deployment(inst)
-			Service(inst)
-			Ingress(inst)
+			manifests(inst)
 		}
 	})
-	b.Run("Compose", func(b *testing.B) {
+	b.Run("Wrap", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := Compose(inst); err != nil {
+			if _, err := wrap(manifests(inst), inst.providerConfigRef); err != nil {
 				b.Fatal(err)
 			}
 		}

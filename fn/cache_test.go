@@ -34,13 +34,13 @@ func TestRunFunctionCache(t *testing.T) {
 	const inputB = "{apiVersion: viz.fn.squonk.it/v1beta1, kind: Input, image: b.example.org/viz}"
 
 	t.Run("CachedAnswerIsTheFreshAnswer", func(t *testing.T) {
-		f := newFunction(map[string]string{EnvIngressDomain: "env.example.org"})
+		f := newFunction(map[string]string{envIngressDomain: "env.example.org"})
 		req := func() *fnv1.RunFunctionRequest {
 			return newRequest(t, patched(t, minimalXR, identity(1, "1.0")), inputA, allObserved(t, "True"))
 		}
 		first := run(t, f, req())
 		second := run(t, f, req())
-		fresh := run(t, newFunction(map[string]string{EnvIngressDomain: "env.example.org"}), req())
+		fresh := run(t, newFunction(map[string]string{envIngressDomain: "env.example.org"}), req())
 		if diff := cmp.Diff(first, second, protocmp.Transform()); diff != "" {
 			t.Errorf("a cached answer differs from the first: -first, +second:\n%s", diff)
 		}
@@ -49,7 +49,7 @@ func TestRunFunctionCache(t *testing.T) {
 		}
 	})
 	t.Run("NewGenerationIsComposedAfresh", func(t *testing.T) {
-		f := newFunction(map[string]string{EnvIngressDomain: "env.example.org"})
+		f := newFunction(map[string]string{envIngressDomain: "env.example.org"})
 		if got := image(t, f, 1, "1.0", inputA); got != "a.example.org/viz:1.0" {
 			t.Fatalf("generation 1: got %v", got)
 		}
@@ -58,7 +58,7 @@ func TestRunFunctionCache(t *testing.T) {
 		}
 	})
 	t.Run("NewInputIsComposedAfresh", func(t *testing.T) {
-		f := newFunction(map[string]string{EnvIngressDomain: "env.example.org"})
+		f := newFunction(map[string]string{envIngressDomain: "env.example.org"})
 		if got := image(t, f, 1, "1.0", inputA); got != "a.example.org/viz:1.0" {
 			t.Fatalf("input A: got %v", got)
 		}
@@ -67,7 +67,7 @@ func TestRunFunctionCache(t *testing.T) {
 		}
 	})
 	t.Run("ReadinessIsNeverCached", func(t *testing.T) {
-		f := newFunction(map[string]string{EnvIngressDomain: "env.example.org"})
+		f := newFunction(map[string]string{envIngressDomain: "env.example.org"})
 		xr := patched(t, minimalXR, identity(1, "1.0"))
 		run(t, f, newRequest(t, xr, "", allObserved(t, "False")))
 		rsp := run(t, f, newRequest(t, xr, "", allObserved(t, "True")))

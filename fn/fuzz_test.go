@@ -27,7 +27,7 @@ var namedField = regexp.MustCompile(`(spec\.imDataManager|metadata\.|input\.|inp
 // FuzzRunFunction drives RunFunction with DataVisualisations made of fuzzed
 // values. Every request must give either one Fatal result whose message
 // names a field and composes nothing, or the three Objects, whose manifests
-// keep the SPEC's invariants.
+// keep the invariants of docs/behaviour.md.
 func FuzzRunFunction(f *testing.F) {
 	// Seeds: the Data Manager's example, the defaults, and bad inputs.
 	f.Add("instance-3af1f24e", "im-data-manager", "1.2.0", "data-manager.informaticsmatters.com/instance=instance-3af1f24e\ndata-manager.informaticsmatters.com/owner=dlister", "project-1", "claim", "500m", "2Gi", int64(1002), "viz.example.org", "svo-pullsecret")
@@ -116,8 +116,8 @@ func mustStructJSON(t *testing.T, j string) *structpb.Struct {
 	return s
 }
 
-// manifest decodes the typed object wrapped in a desired Object.
-func manifest(t *testing.T, rsp *fnv1.RunFunctionResponse, name string, into runtime.Object) {
+// decodeManifest decodes the typed object wrapped in a desired Object.
+func decodeManifest(t *testing.T, rsp *fnv1.RunFunctionResponse, name string, into runtime.Object) {
 	t.Helper()
 	m := rsp.GetDesired().GetResources()[name].GetResource().AsMap()
 	spec, _ := m["spec"].(map[string]any)
@@ -129,16 +129,16 @@ func manifest(t *testing.T, rsp *fnv1.RunFunctionResponse, name string, into run
 }
 
 // checkInvariants checks what must hold for every instance the function
-// composes (SPEC section 3).
+// composes (docs/behaviour.md).
 func checkInvariants(t *testing.T, evaluator policy.Evaluator, xrName string, rsp *fnv1.RunFunctionResponse) {
 	t.Helper()
 	if n := len(rsp.GetDesired().GetResources()); n != 3 {
 		t.Fatalf("want 3 composed resources, got %d", n)
 	}
 	d, s, i := &appsv1.Deployment{}, &corev1.Service{}, &networkingv1.Ingress{}
-	manifest(t, rsp, "deployment", d)
-	manifest(t, rsp, "service", s)
-	manifest(t, rsp, "ingress", i)
+	decodeManifest(t, rsp, "deployment", d)
+	decodeManifest(t, rsp, "service", s)
+	decodeManifest(t, rsp, "ingress", i)
 
 	for kind, n := range map[string]string{"Deployment": d.Name, "Service": s.Name, "Ingress": i.Name} {
 		if msgs := validation.IsDNS1035Label(n); len(msgs) > 0 {

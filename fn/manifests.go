@@ -5,44 +5,74 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
+
+	"github.com/crossplane/function-sdk-go/resource"
 )
+
+// The names of the composed resources in the Composition pipeline. Crossplane
+// shows them to users, for example in "Unready resources: deployment".
+const (
+	nameDeployment resource.Name = "deployment"
+	nameService    resource.Name = "service"
+	nameIngress    resource.Name = "ingress"
+)
+
+// composedNames lists the composed resources in the order they are reported.
+var composedNames = []resource.Name{nameDeployment, nameService, nameIngress}
+
+// A manifest is a composed resource's object, by its composed resource name.
+type manifest struct {
+	name   resource.Name
+	object runtime.Object
+}
+
+// manifests returns the instance's Deployment, Service and Ingress, in the
+// order of composedNames.
+func manifests(i *instance) []manifest {
+	return []manifest{
+		{name: nameDeployment, object: deployment(i)},
+		{name: nameService, object: service(i)},
+		{name: nameIngress, object: ingress(i)},
+	}
+}
 
 // The viz-app's runtime contract.
 const (
-	ContainerName  = "viz"
-	ContainerPort  = int32(5170)
-	PortName       = "5170-tcp"
-	ProjectVolume  = "project"
-	ProjectDir     = "/project"
+	containerName  = "viz"
+	containerPort  = int32(5170)
+	portName       = "5170-tcp"
+	projectVolume  = "project"
+	projectDir     = "/project"
 	appLabel       = "app"
 	annotationBody = "nginx.ingress.kubernetes.io/proxy-body-size"
 	annotationCert = "cert-manager.io/cluster-issuer"
 )
 
-func (i *Instance) objectMeta() metav1.ObjectMeta {
+func (i *instance) objectMeta() metav1.ObjectMeta {
 	return metav1.ObjectMeta{
-		Name:      i.ObjectName,
-		Namespace: i.Namespace,
-		Labels:    map[string]string{appLabel: i.ObjectName},
+		Name:      i.objectName,
+		Namespace: i.namespace,
+		Labels:    map[string]string{appLabel: i.objectName},
 	}
 }
 
-func (i *Instance) selector() map[string]string {
-	return map[string]string{selectorLabel: i.ObjectName}
+func (i *instance) selector() map[string]string {
+	return map[string]string{selectorLabel: i.objectName}
 }
 
-// Deployment returns the instance's Deployment: one viz-app Pod that mounts
+// deployment returns the instance's Deployment: one viz-app Pod that mounts
 // the Project volume, replaced (never rolled) so that two Pods never share
 // the volume, and that meets the restricted Pod Security Standard.
-func Deployment(i *Instance) *appsv1.Deployment {
+func deployment(i *instance) *appsv1.Deployment {
 	podLabels := i.selector()
-	for _, l := range i.PodLabels {
-		podLabels[l.Key] = l.Value
+	for _, l := range i.podLabels {
+		podLabels[l.key] = l.value
 	}
-	pullSecrets := make([]corev1.LocalObjectReference, 0, len(i.ImagePullSecrets))
-	for _, name := range i.ImagePullSecrets {
+	pullSecrets := make([]corev1.LocalObjectReference, 0, len(i.imagePullSecrets))
+	for _, name := range i.imagePullSecrets {
 		pullSecrets = append(pullSecrets, corev1.LocalObjectReference{Name: name})
 	}
 	return &appsv1.Deployment{
@@ -55,22 +85,22 @@ func Deployment(i *Instance) *appsv1.Deployment {
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: podLabels},
 				Spec: corev1.PodSpec{
-					ServiceAccountName: i.ServiceAccountName,
+					ServiceAccountName: i.serviceAccountName,
 					SecurityContext: &corev1.PodSecurityContext{
-						RunAsUser:      ptr.To(i.RunAsUser),
-						RunAsGroup:     ptr.To(i.RunAsGroup),
-						FSGroup:        ptr.To(i.FSGroup),
+						RunAsUser:      ptr.To(i.runAsUser),
+						RunAsGroup:     ptr.To(i.runAsGroup),
+						FSGroup:        ptr.To(i.fsGroup),
 						RunAsNonRoot:   ptr.To(true),
 						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 					},
-					NodeSelector:      i.NodeSelector,
-					PriorityClassName: i.PriorityClassName,
+					NodeSelector:      i.nodeSelector,
+					PriorityClassName: i.priorityClassName,
 					ImagePullSecrets:  pullSecrets,
 					Containers:        []corev1.Container{container(i)},
 					Volumes: []corev1.Volume{{
-						Name: ProjectVolume,
+						Name: projectVolume,
 						VolumeSource: corev1.VolumeSource{
-							PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: i.ProjectClaimName},
+							PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: i.projectClaimName},
 						},
 					}},
 				},
@@ -79,21 +109,21 @@ func Deployment(i *Instance) *appsv1.Deployment {
 	}
 }
 
-func container(i *Instance) corev1.Container {
+func container(i *instance) corev1.Container {
 	return corev1.Container{
-		Name:            ContainerName,
-		Image:           i.Image,
-		ImagePullPolicy: i.ImagePullPolicy,
-		Ports:           []corev1.ContainerPort{{Name: PortName, ContainerPort: ContainerPort, Protocol: corev1.ProtocolTCP}},
+		Name:            containerName,
+		Image:           i.image,
+		ImagePullPolicy: i.imagePullPolicy,
+		Ports:           []corev1.ContainerPort{{Name: portName, ContainerPort: containerPort, Protocol: corev1.ProtocolTCP}},
 		Env: []corev1.EnvVar{
-			{Name: "DM_PROJECT_DIR", Value: ProjectDir},
-			{Name: "DM_PROJECT_ID", Value: i.ProjectID},
-			{Name: "DM_INSTANCE_ID", Value: i.InstanceID},
-			{Name: "DM_INSTANCE_OWNER", Value: i.Owner},
-			{Name: "DM_BASE_PATH", Value: i.BasePath()},
+			{Name: "DM_PROJECT_DIR", Value: projectDir},
+			{Name: "DM_PROJECT_ID", Value: i.projectID},
+			{Name: "DM_INSTANCE_ID", Value: i.instanceID},
+			{Name: "DM_INSTANCE_OWNER", Value: i.owner},
+			{Name: "DM_BASE_PATH", Value: i.basePath()},
 		},
-		VolumeMounts: []corev1.VolumeMount{{Name: ProjectVolume, MountPath: ProjectDir, SubPath: i.ProjectID}},
-		Resources:    i.Resources,
+		VolumeMounts: []corev1.VolumeMount{{Name: projectVolume, MountPath: projectDir, SubPath: i.projectID}},
+		Resources:    i.resources,
 		SecurityContext: &corev1.SecurityContext{
 			AllowPrivilegeEscalation: ptr.To(false),
 			Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
@@ -101,8 +131,8 @@ func container(i *Instance) corev1.Container {
 	}
 }
 
-// Service returns the instance's ClusterIP Service in front of its Pod.
-func Service(i *Instance) *corev1.Service {
+// service returns the instance's ClusterIP Service in front of its Pod.
+func service(i *instance) *corev1.Service {
 	return &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
 		ObjectMeta: i.objectMeta(),
@@ -110,32 +140,32 @@ func Service(i *Instance) *corev1.Service {
 			Type:     corev1.ServiceTypeClusterIP,
 			Selector: i.selector(),
 			Ports: []corev1.ServicePort{{
-				Name:       PortName,
-				Port:       ContainerPort,
-				TargetPort: intstr.FromInt32(ContainerPort),
+				Name:       portName,
+				Port:       containerPort,
+				TargetPort: intstr.FromInt32(containerPort),
 				Protocol:   corev1.ProtocolTCP,
 			}},
 		},
 	}
 }
 
-// Ingress returns the instance's Ingress: the instance's base path on the
+// ingress returns the instance's Ingress: the instance's base path on the
 // ingress domain, routed to its Service, with TLS from a Secret, or from
 // cert-manager when there is an issuer and no Secret.
-func Ingress(i *Instance) *networkingv1.Ingress {
+func ingress(i *instance) *networkingv1.Ingress {
 	meta := i.objectMeta()
-	meta.Annotations = map[string]string{annotationBody: i.ProxyBodySize}
+	meta.Annotations = map[string]string{annotationBody: i.proxyBodySize}
 	var tls []networkingv1.IngressTLS
 	switch {
-	case i.IngressTLSSecret != "":
-		tls = []networkingv1.IngressTLS{{Hosts: []string{i.IngressDomain}, SecretName: i.IngressTLSSecret}}
-	case i.IngressCertIssuer != "":
-		meta.Annotations[annotationCert] = i.IngressCertIssuer
-		tls = []networkingv1.IngressTLS{{Hosts: []string{i.IngressDomain}, SecretName: i.ObjectName + "-tls"}}
+	case i.ingressTLSSecret != "":
+		tls = []networkingv1.IngressTLS{{Hosts: []string{i.ingressDomain}, SecretName: i.ingressTLSSecret}}
+	case i.ingressCertIssuer != "":
+		meta.Annotations[annotationCert] = i.ingressCertIssuer
+		tls = []networkingv1.IngressTLS{{Hosts: []string{i.ingressDomain}, SecretName: i.objectName + "-tls"}}
 	}
 	var class *string
-	if i.IngressClass != "" {
-		class = ptr.To(i.IngressClass)
+	if i.ingressClass != "" {
+		class = ptr.To(i.ingressClass)
 	}
 	return &networkingv1.Ingress{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "Ingress"},
@@ -144,14 +174,14 @@ func Ingress(i *Instance) *networkingv1.Ingress {
 			IngressClassName: class,
 			TLS:              tls,
 			Rules: []networkingv1.IngressRule{{
-				Host: i.IngressDomain,
+				Host: i.ingressDomain,
 				IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
 					Paths: []networkingv1.HTTPIngressPath{{
-						Path:     i.BasePath(),
+						Path:     i.basePath(),
 						PathType: ptr.To(networkingv1.PathTypePrefix),
 						Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
-							Name: i.ObjectName,
-							Port: networkingv1.ServiceBackendPort{Number: ContainerPort},
+							Name: i.objectName,
+							Port: networkingv1.ServiceBackendPort{Number: containerPort},
 						}},
 					}},
 				}},

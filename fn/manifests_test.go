@@ -13,23 +13,23 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// fullInstance is an Instance with every optional value set.
-func fullInstance() *Instance {
-	return &Instance{
-		Name: "viz-1", Namespace: "dm", ObjectName: "viz-1",
-		Image: "ghcr.io/informaticsmatters/squonk2-viz-app:1.2.0", ImagePullPolicy: corev1.PullIfNotPresent,
-		ImagePullSecrets: []string{"svo-pullsecret"}, ServiceAccountName: "dm-app",
-		Resources: corev1.ResourceRequirements{
+// fullInstance is an instance with every optional value set.
+func fullInstance() *instance {
+	return &instance{
+		name: "viz-1", namespace: "dm", objectName: "viz-1",
+		image: "ghcr.io/informaticsmatters/squonk2-viz-app:1.2.0", imagePullPolicy: corev1.PullIfNotPresent,
+		imagePullSecrets: []string{"svo-pullsecret"}, serviceAccountName: "dm-app",
+		resources: corev1.ResourceRequirements{
 			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("256Mi")},
 			Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1Gi")},
 		},
-		RunAsUser: 1002, RunAsGroup: 100, FSGroup: 100,
-		NodeSelector:      map[string]string{"informaticsmatters.com/purpose-application": "yes"},
-		PriorityClassName: "im-application-low",
-		ProjectClaimName:  "dm-project", ProjectID: "project-1",
-		PodLabels:  []Label{{Key: "data-manager.informaticsmatters.com/instance", Value: "viz-1"}},
-		InstanceID: "viz-1", Owner: "dlister",
-		IngressClass: "nginx", IngressDomain: "viz.example.org", IngressTLSSecret: "dm-tls", ProxyBodySize: "1m",
+		runAsUser: 1002, runAsGroup: 100, fsGroup: 100,
+		nodeSelector:      map[string]string{"informaticsmatters.com/purpose-application": "yes"},
+		priorityClassName: "im-application-low",
+		projectClaimName:  "dm-project", projectID: "project-1",
+		podLabels:  []label{{key: "data-manager.informaticsmatters.com/instance", value: "viz-1"}},
+		instanceID: "viz-1", owner: "dlister",
+		ingressClass: "nginx", ingressDomain: "viz.example.org", ingressTLSSecret: "dm-tls", proxyBodySize: "1m",
 	}
 }
 
@@ -87,8 +87,8 @@ spec:
       - name: project
         persistentVolumeClaim: {claimName: dm-project}
 `)
-	if diff := cmp.Diff(want, Deployment(fullInstance())); diff != "" {
-		t.Errorf("Deployment(...): -want, +got:\n%s", diff)
+	if diff := cmp.Diff(want, deployment(fullInstance())); diff != "" {
+		t.Errorf("deployment(...): -want, +got:\n%s", diff)
 	}
 }
 
@@ -99,10 +99,10 @@ func TestDeploymentIsRestricted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := Deployment(fullInstance())
+	d := deployment(fullInstance())
 	for _, r := range evaluator.EvaluatePod(api.LevelVersion{Level: api.LevelRestricted, Version: api.LatestVersion()}, &d.Spec.Template.ObjectMeta, &d.Spec.Template.Spec) {
 		if !r.Allowed {
-			t.Errorf("Deployment(...): the Pod breaks the restricted Pod Security Standard: %s: %s", r.ForbiddenReason, r.ForbiddenDetail)
+			t.Errorf("deployment(...): the Pod breaks the restricted Pod Security Standard: %s: %s", r.ForbiddenReason, r.ForbiddenDetail)
 		}
 	}
 }
@@ -120,20 +120,20 @@ spec:
 
 func TestService(t *testing.T) {
 	want := fromYAML[corev1.Service](t, serviceOfFullInstance)
-	if diff := cmp.Diff(want, Service(fullInstance())); diff != "" {
-		t.Errorf("Service(...): -want, +got:\n%s", diff)
+	if diff := cmp.Diff(want, service(fullInstance())); diff != "" {
+		t.Errorf("service(...): -want, +got:\n%s", diff)
 	}
 }
 
 func TestIngress(t *testing.T) {
 	cases := map[string]struct {
 		reason string
-		change func(i *Instance)
+		change func(i *instance)
 		want   string
 	}{
 		"TLSSecret": {
 			reason: "With a TLS secret, the Ingress terminates TLS with it.",
-			change: func(*Instance) {},
+			change: func(*instance) {},
 			want: `
 apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -156,7 +156,7 @@ spec:
 		},
 		"CertManager": {
 			reason: "Without a TLS secret but with an issuer, cert-manager is asked for the certificate of <name>-tls.",
-			change: func(i *Instance) { i.IngressTLSSecret, i.IngressCertIssuer = "", "letsencrypt" },
+			change: func(i *instance) { i.ingressTLSSecret, i.ingressCertIssuer = "", "letsencrypt" },
 			want: `
 apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -179,8 +179,8 @@ spec:
 		},
 		"DerivedNameKeepsThePath": {
 			reason: "When the objects need a derived name, the path and URL keep the XR's name and the backend follows the Service.",
-			change: func(i *Instance) {
-				i.Name, i.ObjectName, i.IngressTLSSecret, i.IngressClass = "viz.1", "viz-1-abc", "", ""
+			change: func(i *instance) {
+				i.name, i.objectName, i.ingressTLSSecret, i.ingressClass = "viz.1", "viz-1-abc", "", ""
 			},
 			want: `
 apiVersion: networking.k8s.io/v1
@@ -205,8 +205,8 @@ spec:
 		t.Run(name, func(t *testing.T) {
 			i := fullInstance()
 			tc.change(i)
-			if diff := cmp.Diff(fromYAML[networkingv1.Ingress](t, tc.want), Ingress(i)); diff != "" {
-				t.Errorf("%s\nIngress(...): -want, +got:\n%s", tc.reason, diff)
+			if diff := cmp.Diff(fromYAML[networkingv1.Ingress](t, tc.want), ingress(i)); diff != "" {
+				t.Errorf("%s\ningress(...): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

@@ -12,7 +12,7 @@ import (
 // derived name unique: 40 bits.
 const nameHashLength = 10
 
-// ObjectName returns the name of an instance's Deployment, Service and
+// objectName returns the name of an instance's Deployment, Service and
 // Ingress, and the value of its app and deployment labels. That is the
 // DataVisualisation's own name whenever it is a valid Service name (a
 // DNS-1035 label: at most 63 characters, starting with a letter, no dots),
@@ -20,7 +20,7 @@ const nameHashLength = 10
 // valid, deterministic name derived from it: its readable start, made valid,
 // and a hash of the whole name so that two names with the same start do not
 // collide.
-func ObjectName(name string) string {
+func objectName(name string) string {
 	if len(validation.IsDNS1035Label(name)) == 0 {
 		return name
 	}

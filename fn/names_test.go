@@ -50,7 +50,7 @@ func TestObjectName(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if got := ObjectName(tc.name); got != tc.want {
+			if got := objectName(tc.name); got != tc.want {
 				t.Errorf("%s\nObjectName(%q): want %q, got %q", tc.reason, tc.name, tc.want, got)
 			}
 		})
@@ -69,18 +69,18 @@ func TestObjectNameEveryLength(t *testing.T) {
 			if name == "" || len(validation.IsDNS1123Subdomain(name)) > 0 {
 				continue
 			}
-			got := ObjectName(name)
+			got := objectName(name)
 			if msgs := validation.IsDNS1035Label(got); len(msgs) > 0 {
-				t.Fatalf("ObjectName(%q) = %q: not a valid Service name: %v", name, got, msgs)
+				t.Fatalf("objectName(%q) = %q: not a valid Service name: %v", name, got, msgs)
 			}
 			if msgs := validation.IsValidLabelValue(got); len(msgs) > 0 {
-				t.Fatalf("ObjectName(%q) = %q: not a valid label value: %v", name, got, msgs)
+				t.Fatalf("objectName(%q) = %q: not a valid label value: %v", name, got, msgs)
 			}
-			if again := ObjectName(name); again != got {
-				t.Fatalf("ObjectName(%q) is not deterministic: %q then %q", name, got, again)
+			if again := objectName(name); again != got {
+				t.Fatalf("objectName(%q) is not deterministic: %q then %q", name, got, again)
 			}
 			if other, ok := seen[got]; ok && other != name {
-				t.Fatalf("ObjectName(%q) and ObjectName(%q) collide: %q", name, other, got)
+				t.Fatalf("objectName(%q) and objectName(%q) collide: %q", name, other, got)
 			}
 			seen[got] = name
 		}

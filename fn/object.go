@@ -11,81 +11,43 @@ import (
 
 // The provider-kubernetes namespaced Object that wraps each manifest.
 const (
-	ObjectAPIVersion = "kubernetes.m.crossplane.io/v1alpha1"
-	ObjectKind       = "Object"
+	objectAPIVersion = "kubernetes.m.crossplane.io/v1alpha1"
+	objectKind       = "Object"
 )
 
-// The names of the composed resources in the Composition pipeline. Crossplane
-// shows them to users, for example in "Unready resources: deployment".
-const (
-	NameDeployment resource.Name = "deployment"
-	NameService    resource.Name = "service"
-	NameIngress    resource.Name = "ingress"
-)
-
-// ComposedNames lists the composed resources in the order they are reported.
-var ComposedNames = []resource.Name{NameDeployment, NameService, NameIngress}
-
-// A ReadinessPolicy is the provider-kubernetes policy that decides when an Object
-// is ready, from the object it manages.
-type ReadinessPolicy struct {
-	Policy   string
-	CELQuery string
-}
-
-var (
-	// deploymentAvailable holds a Deployment's Object unready until the
-	// Deployment reports Available.
-	deploymentAvailable = ReadinessPolicy{
-		Policy:   "DeriveFromCelQuery",
-		CELQuery: `has(object.status) && has(object.status.conditions) && object.status.conditions.exists(c, c.type == "Available" && c.status == "True")`,
-	}
-	// created makes an Object ready once its object exists: a Service and an
-	// Ingress have nothing more to wait for that every cluster reports.
-	created = ReadinessPolicy{Policy: "SuccessfulCreate"}
-)
-
-// Compose returns the instance's Deployment, Service and Ingress, each
-// wrapped in a provider-kubernetes Object, keyed by their composed resource
-// names, as the protobuf structs a response carries.
-func Compose(i *Instance) (map[resource.Name]*structpb.Struct, error) {
-	out := make(map[resource.Name]*structpb.Struct, len(ComposedNames))
-	for _, c := range []struct {
-		name      resource.Name
-		manifest  runtime.Object
-		readiness ReadinessPolicy
-	}{
-		{name: NameDeployment, manifest: Deployment(i), readiness: deploymentAvailable},
-		{name: NameService, manifest: Service(i), readiness: created},
-		{name: NameIngress, manifest: Ingress(i), readiness: created},
-	} {
-		o, err := Object(c.manifest, c.readiness, i.ProviderConfigRef)
+// wrap wraps each manifest in a provider-kubernetes Object, with the
+// readiness policy of its kind, and returns them keyed by their composed
+// resource names as the protobuf structs a response carries.
+func wrap(ms []manifest, pc providerConfigRef) (map[resource.Name]*structpb.Struct, error) {
+	out := make(map[resource.Name]*structpb.Struct, len(ms))
+	for _, m := range ms {
+		o, err := object(m.object, readinessPolicies[m.name], pc)
 		if err != nil {
-			return nil, errors.Wrapf(err, "cannot compose the %s", c.name)
+			return nil, errors.Wrapf(err, "cannot compose the %s", m.name)
 		}
-		if out[c.name], err = structpb.NewStruct(o.Object); err != nil {
-			return nil, errors.Wrapf(err, "cannot convert the %s", c.name)
+		if out[m.name], err = structpb.NewStruct(o.Object); err != nil {
+			return nil, errors.Wrapf(err, "cannot convert the %s", m.name)
 		}
 	}
 	return out, nil
 }
 
-// Object wraps a manifest in a provider-kubernetes namespaced Object. The
+// object wraps a manifest in a provider-kubernetes namespaced Object. The
 // Object's own name is left to Crossplane, which generates one from the
 // DataVisualisation's name and puts it in the DataVisualisation's namespace.
-func Object(manifest runtime.Object, r ReadinessPolicy, pc ProviderConfigRef) (*composed.Unstructured, error) {
-	m, err := Manifest(manifest)
+func object(manifest runtime.Object, r readinessPolicy, pc providerConfigRef) (*composed.Unstructured, error) {
+	m, err := toManifest(manifest)
 	if err != nil {
 		return nil, err
 	}
-	readiness := map[string]any{"policy": r.Policy}
-	if r.CELQuery != "" {
-		readiness["celQuery"] = r.CELQuery
+	readiness := map[string]any{"policy": r.policy}
+	if r.celQuery != "" {
+		readiness["celQuery"] = r.celQuery
 	}
 	o := composed.New()
 	o.Object = map[string]any{
-		"apiVersion": ObjectAPIVersion,
-		"kind":       ObjectKind,
+		"apiVersion": objectAPIVersion,
+		"kind":       objectKind,
 		"spec": map[string]any{
 			"providerConfigRef": map[string]any{"kind": pc.Kind, "name": pc.Name},
 			"readiness":         readiness,
@@ -95,11 +57,11 @@ func Object(manifest runtime.Object, r ReadinessPolicy, pc ProviderConfigRef) (*
 	return o, nil
 }
 
-// Manifest converts a typed Kubernetes object to the manifest an Object
+// toManifest converts a typed Kubernetes object to the manifest an Object
 // applies: only the fields that were set. It drops status, and the nulls and
 // empty objects that a typed struct's zero values leave behind, so that the
 // provider's server-side apply owns no field the function did not set.
-func Manifest(o runtime.Object) (map[string]any, error) {
+func toManifest(o runtime.Object) (map[string]any, error) {
 	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)
 	if err != nil {
 		return nil, errors.Wrapf(err, "cannot convert %T to a manifest", o)

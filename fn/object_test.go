@@ -8,7 +8,7 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-func TestManifest(t *testing.T) {
+func TestToManifest(t *testing.T) {
 	cases := map[string]struct {
 		reason string
 		obj    runtime.Object
@@ -16,13 +16,13 @@ func TestManifest(t *testing.T) {
 	}{
 		"ServiceHasOnlyTheFieldsSet": {
 			reason: "A typed Service becomes a manifest with no status, no null creationTimestamp and no empty objects.",
-			obj:    Service(fullInstance()),
+			obj:    service(fullInstance()),
 			want:   serviceOfFullInstance,
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := Manifest(tc.obj)
+			got, err := toManifest(tc.obj)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -32,7 +32,7 @@ func TestManifest(t *testing.T) {
 			}
 			// Compare through YAML, whose numbers are all float64.
 			if diff := cmp.Diff(want, normalise(t, got)); diff != "" {
-				t.Errorf("%s\nManifest(...): -want, +got:\n%s", tc.reason, diff)
+				t.Errorf("%s\ntoManifest(...): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

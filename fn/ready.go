@@ -7,47 +7,103 @@ import (
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
+	"github.com/crossplane/function-sdk-go/response"
 )
 
-// A State is how far a composed Object has got.
-type State int
+// A readinessPolicy is the provider-kubernetes policy that decides when an
+// Object is ready, from the object it manages.
+type readinessPolicy struct {
+	policy   string
+	celQuery string
+}
+
+// readinessPolicies gives each composed Object the policy of its kind. A
+// Deployment's Object is ready once the Deployment reports Available; a
+// Service's and an Ingress's once they exist, as they have nothing more to
+// wait for that every cluster reports.
+var readinessPolicies = map[resource.Name]readinessPolicy{
+	nameDeployment: {
+		policy:   "DeriveFromCelQuery",
+		celQuery: `has(object.status) && has(object.status.conditions) && object.status.conditions.exists(c, c.type == "Available" && c.status == "True")`,
+	},
+	nameService: {policy: "SuccessfulCreate"},
+	nameIngress: {policy: "SuccessfulCreate"},
+}
+
+// The condition that says whether the instance's Deployment is available and
+// its Service and Ingress exist.
+const (
+	typeResourcesReady = "ResourcesReady"
+	reasonAvailable    = "Available"
+	reasonWaiting      = "Waiting"
+)
+
+// A state is how far a composed Object has got.
+type state int
 
 // The states of a composed Object.
 const (
-	// StateMissing: Crossplane has not created the Object yet.
-	StateMissing State = iota
-	// StateUnready: the Object exists, but is not Ready (for the
+	// stateMissing: Crossplane has not created the Object yet.
+	stateMissing state = iota
+	// stateUnready: the Object exists, but is not Ready (for the
 	// Deployment: not Available), or its last sync failed.
-	StateUnready
-	// StateReady: the Object is Ready and Synced.
-	StateReady
+	stateUnready
+	// stateReady: the Object is Ready and Synced.
+	stateReady
 )
 
-func (s State) String() string {
+func (s state) String() string {
 	switch s {
-	case StateReady:
+	case stateReady:
 		return "ready"
-	case StateUnready:
+	case stateUnready:
 		return "not ready"
 	default:
 		return "not created yet"
 	}
 }
 
-// ObservedState returns the state of the observed composed resource name. It
+// setResources adds the composed resources to the response, each with its
+// readiness from the observed Object, leaves those of earlier pipeline steps
+// as they were, and says on the ResourcesReady condition what the instance
+// waits for.
+func setResources(rsp *fnv1.RunFunctionResponse, req *fnv1.RunFunctionRequest, resources map[resource.Name]*structpb.Struct) {
+	if rsp.GetDesired() == nil {
+		rsp.Desired = &fnv1.State{}
+	}
+	if rsp.GetDesired().GetResources() == nil {
+		rsp.Desired.Resources = make(map[string]*fnv1.Resource, len(resources))
+	}
+	var waiting []string
+	for _, name := range composedNames {
+		ready := fnv1.Ready_READY_TRUE
+		if s := observedState(req, name); s != stateReady {
+			ready = fnv1.Ready_READY_FALSE
+			waiting = append(waiting, string(name)+" "+s.String())
+		}
+		rsp.Desired.Resources[string(name)] = &fnv1.Resource{Resource: resources[name], Ready: ready}
+	}
+	if len(waiting) > 0 {
+		response.ConditionFalse(rsp, typeResourcesReady, reasonWaiting).WithMessage("Waiting for: " + strings.Join(waiting, ", "))
+		return
+	}
+	response.ConditionTrue(rsp, typeResourcesReady, reasonAvailable)
+}
+
+// observedState returns the state of the observed composed resource name. It
 // reads only the Object's conditions, straight from the request, rather than
 // converting every observed resource (whose status holds the whole live
 // object) to a map.
-func ObservedState(req *fnv1.RunFunctionRequest, name resource.Name) State {
+func observedState(req *fnv1.RunFunctionRequest, name resource.Name) state {
 	r, ok := req.GetObserved().GetResources()[string(name)]
 	if !ok {
-		return StateMissing
+		return stateMissing
 	}
 	ready, synced := false, true
-	for _, c := range structField(r.GetResource(), "status").GetStructValue().GetFields()["conditions"].GetListValue().GetValues() {
-		cs := c.GetStructValue()
-		status := structField(cs, "status").GetStringValue()
-		switch structField(cs, "type").GetStringValue() {
+	for _, c := range r.GetResource().GetFields()["status"].GetStructValue().GetFields()["conditions"].GetListValue().GetValues() {
+		cs := c.GetStructValue().GetFields()
+		status := cs["status"].GetStringValue()
+		switch cs["type"].GetStringValue() {
 		case "Ready":
 			ready = status == "True"
 		case "Synced":
@@ -55,28 +111,7 @@ func ObservedState(req *fnv1.RunFunctionRequest, name resource.Name) State {
 		}
 	}
 	if ready && synced {
-		return StateReady
+		return stateReady
 	}
-	return StateUnready
-}
-
-func structField(s *structpb.Struct, name string) *structpb.Value {
-	return s.GetFields()[name]
-}
-
-// Readiness returns the readiness of each composed resource from its observed
-// state, and a summary of those that are not ready, for example
-// "deployment not ready, ingress not created yet", or "" when all are.
-func Readiness(states map[resource.Name]State) (map[resource.Name]fnv1.Ready, string) {
-	ready := make(map[resource.Name]fnv1.Ready, len(ComposedNames))
-	var waiting []string
-	for _, name := range ComposedNames {
-		if states[name] == StateReady {
-			ready[name] = fnv1.Ready_READY_TRUE
-			continue
-		}
-		ready[name] = fnv1.Ready_READY_FALSE
-		waiting = append(waiting, string(name)+" "+states[name].String())
-	}
-	return ready, strings.Join(waiting, ", ")
+	return stateUnready
 }

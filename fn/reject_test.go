@@ -19,7 +19,7 @@ func removeField(path string) func(p *fieldpath.Paved) error {
 	return func(p *fieldpath.Paved) error { return p.DeleteField(path) }
 }
 
-// TestRunFunctionRejectsBadInput is the bad-input matrix of SPEC section 5:
+// TestRunFunctionRejectsBadInput is the bad-input matrix of docs/behaviour.md:
 // every input that cannot become a working instance gets one Fatal result
 // whose message names the field and the bad value, the same answer every
 // time, an InputValid=False condition that carries it, and nothing composed.
@@ -77,8 +77,8 @@ func TestRunFunctionRejectsBadInput(t *testing.T) {
 		"PullSecretInvalid":          {patch: setField(dm+"imagePullSecrets", []any{"Bad Secret"}), wantField: dm + "imagePullSecrets[0]", wantValue: `"Bad Secret"`},
 		"ImDataManagerNotAnObject":   {patch: setField("spec.imDataManager", "x"), wantField: "spec.imDataManager", wantValue: `"x"`},
 		"MissingNamespace":           {patch: removeField("metadata.namespace"), wantField: "metadata.namespace", wantValue: "Required value"},
-		"EnvironmentImageHasTag":     {env: map[string]string{EnvIngressDomain: "e.org", EnvImage: "ghcr.io/org/app:1"}, wantField: "env[SVO_IMAGE]", wantValue: `"ghcr.io/org/app:1"`},
-		"EnvironmentNodeSelectorKey": {env: map[string]string{EnvIngressDomain: "e.org", EnvNodeSelectorKey: "bad key"}, wantField: "env[SVO_POD_NODE_SELECTOR_KEY]", wantValue: `"bad key"`},
+		"EnvironmentImageHasTag":     {env: map[string]string{envIngressDomain: "e.org", envImage: "ghcr.io/org/app:1"}, wantField: "env[SVO_IMAGE]", wantValue: `"ghcr.io/org/app:1"`},
+		"EnvironmentNodeSelectorKey": {env: map[string]string{envIngressDomain: "e.org", envNodeSelectorKey: "bad key"}, wantField: "env[SVO_POD_NODE_SELECTOR_KEY]", wantValue: `"bad key"`},
 		"InputFSGroupNegative":       {input: "{apiVersion: viz.fn.squonk.it/v1beta1, kind: Input, fsGroup: -1}", wantField: "input.fsGroup", wantValue: "-1"},
 		"InputProviderConfigKind":    {input: "{apiVersion: viz.fn.squonk.it/v1beta1, kind: Input, providerConfigRef: {kind: Secret, name: x}}", wantField: "input.providerConfigRef.kind", wantValue: `"Secret"`},
 		"InputFieldOfWrongType":      {input: "{apiVersion: viz.fn.squonk.it/v1beta1, kind: Input, fsGroup: x}", wantField: "Input.fsGroup", wantValue: "string"},
@@ -88,7 +88,7 @@ func TestRunFunctionRejectsBadInput(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			env := tc.env
 			if env == nil {
-				env = map[string]string{EnvIngressDomain: "env.example.org"}
+				env = map[string]string{envIngressDomain: "env.example.org"}
 			}
 			f := newFunction(env)
 			req := newRequest(t, patched(t, minimalXR, tc.patch), tc.input, nil)
@@ -113,7 +113,7 @@ func TestRunFunctionRejectsBadInput(t *testing.T) {
 				t.Errorf("RunFunction(...): want no desired XR status, got %v", rsp.GetDesired().GetComposite())
 			}
 			wantCond := []*fnv1.Condition{{
-				Type: TypeInputValid, Status: fnv1.Status_STATUS_CONDITION_FALSE, Reason: ReasonInvalidInput,
+				Type: typeInputValid, Status: fnv1.Status_STATUS_CONDITION_FALSE, Reason: reasonInvalidInput,
 				Message: ptrTo(r.GetMessage()), Target: fnv1.Target_TARGET_COMPOSITE.Enum(),
 			}}
 			if diff := cmp.Diff(wantCond, rsp.GetConditions(), protocmp.Transform()); diff != "" {

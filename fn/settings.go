@@ -3,52 +3,30 @@ package fn
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"net"
+	"regexp"
 
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/structpb"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/crossplane/function-sdk-go/errors"
-	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 
 	"github.com/informaticsmatters/function-squonk2-viz/input/v1beta1"
 )
 
-// Built-in defaults of the settings, as the viz operator had them.
-const (
-	DefaultImage              = "ghcr.io/informaticsmatters/squonk2-viz-app"
-	DefaultIngressClass       = "nginx"
-	DefaultNodeSelectorKey    = "informaticsmatters.com/purpose-application"
-	DefaultNodeSelectorValue  = "yes"
-	DefaultPriorityClassName  = "im-application-low"
-	DefaultFSGroup            = int64(100)
-	DefaultProviderConfigKind = "ClusterProviderConfig"
-	DefaultProviderConfigName = "default"
-)
-
-// The environment variables the function reads once, at start.
-const (
-	EnvIngressDomain      = "INGRESS_DOMAIN"
-	EnvIngressTLSSecret   = "INGRESS_TLS_SECRET"
-	EnvIngressCertIssuer  = "INGRESS_CERT_ISSUER"
-	EnvImage              = "SVO_IMAGE"
-	EnvIngressClass       = "SVO_INGRESS_CLASS"
-	EnvImagePullSecret    = "SVO_IMAGE_PULL_SECRET"
-	EnvNodeSelectorKey    = "SVO_POD_NODE_SELECTOR_KEY"
-	EnvNodeSelectorValue  = "SVO_POD_NODE_SELECTOR_VALUE"
-	EnvApplyPriorityClass = "SVO_APPLY_POD_PRIORITY_CLASS"
-	EnvPriorityClassName  = "SVO_DEFAULT_POD_PRIORITY_CLASS"
-)
-
-// A Setting is a configured value and the place it came from, so that an
+// A setting is a configured value and the place it came from, so that an
 // error about it names the field or variable that the user has to change.
-type Setting[T any] struct {
+type setting[T any] struct {
 	Value T
 	From  *field.Path
 }
 
-// ProviderConfigRef names the provider-kubernetes provider config that the
+// providerConfigRef names the provider-kubernetes provider config that the
 // composed Objects use.
-type ProviderConfigRef struct {
+type providerConfigRef struct {
 	Kind string
 	Name string
 }
@@ -56,76 +34,50 @@ type ProviderConfigRef struct {
 // Settings are the function's own configuration: the viz operator's
 // environment variables, overlaid by the Composition's Input.
 type Settings struct {
-	IngressDomain      Setting[string]
-	IngressTLSSecret   Setting[string]
-	IngressCertIssuer  Setting[string]
-	Image              Setting[string]
-	IngressClass       Setting[string]
-	ImagePullSecret    Setting[string]
-	NodeSelectorKey    Setting[string]
-	NodeSelectorValue  Setting[string]
-	ApplyPriorityClass Setting[bool]
-	PriorityClassName  Setting[string]
-	FSGroup            Setting[int64]
-	ProviderConfigRef  Setting[ProviderConfigRef]
+	ingressDomain      setting[string]
+	ingressTLSSecret   setting[string]
+	ingressCertIssuer  setting[string]
+	image              setting[string]
+	ingressClass       setting[string]
+	imagePullSecret    setting[string]
+	nodeSelectorKey    setting[string]
+	nodeSelectorValue  setting[string]
+	applyPriorityClass setting[bool]
+	priorityClassName  setting[string]
+	fsGroup            setting[int64]
+	providerConfigRef  setting[providerConfigRef]
 }
 
-var defaultPath = field.NewPath("default")
-
-// DefaultSettings returns the built-in defaults.
-func DefaultSettings() Settings {
-	return Settings{
-		IngressDomain:      Setting[string]{From: defaultPath.Child("ingressDomain")},
-		IngressTLSSecret:   Setting[string]{From: defaultPath.Child("ingressTlsSecret")},
-		IngressCertIssuer:  Setting[string]{From: defaultPath.Child("ingressCertIssuer")},
-		Image:              Setting[string]{Value: DefaultImage, From: defaultPath.Child("image")},
-		IngressClass:       Setting[string]{Value: DefaultIngressClass, From: defaultPath.Child("ingressClass")},
-		ImagePullSecret:    Setting[string]{From: defaultPath.Child("imagePullSecret")},
-		NodeSelectorKey:    Setting[string]{Value: DefaultNodeSelectorKey, From: defaultPath.Child("nodeSelector", "key")},
-		NodeSelectorValue:  Setting[string]{Value: DefaultNodeSelectorValue, From: defaultPath.Child("nodeSelector", "value")},
-		ApplyPriorityClass: Setting[bool]{From: defaultPath.Child("priorityClass", "apply")},
-		PriorityClassName:  Setting[string]{Value: DefaultPriorityClassName, From: defaultPath.Child("priorityClass", "name")},
-		FSGroup:            Setting[int64]{Value: DefaultFSGroup, From: defaultPath.Child("fsGroup")},
-		ProviderConfigRef: Setting[ProviderConfigRef]{
-			Value: ProviderConfigRef{Kind: DefaultProviderConfigKind, Name: DefaultProviderConfigName},
-			From:  defaultPath.Child("providerConfigRef"),
-		},
+// resolve returns the settings of one request, and an error for each that
+// is invalid: these settings, overlaid by the Composition step's Input and
+// then by the DataVisualisation's own ingress fields. An ingress domain is
+// required by then. An Input that cannot be read is an error of its own.
+func (s Settings) resolve(input *structpb.Struct, dm *imDataManager) (Settings, field.ErrorList, error) {
+	in, err := readInput(input)
+	if err != nil {
+		return s, nil, err
 	}
+	s = s.withInput(in).withXR(dm)
+	errs := s.Validate()
+	if s.ingressDomain.Value == "" {
+		errs = append(errs, field.Required(dmPath.Child("ingressDomain"),
+			fmt.Sprintf("no ingress domain in the DataVisualisation, the function's Input (%s) or its environment (%s)",
+				inputPath.Child("ingressDomain"), envIngressDomain)))
+	}
+	return s, errs, nil
 }
 
-// WithEnvironment returns the settings overlaid by the operator's environment
-// variables, looked up with lookup (os.LookupEnv in production). As with the
-// operator, a variable that is set to the empty string counts as unset, and
-// any value of SVO_APPLY_POD_PRIORITY_CLASS applies the priority class.
-func (s Settings) WithEnvironment(lookup func(string) (string, bool)) Settings {
-	env := func(dst *Setting[string], name string) {
-		if v, ok := lookup(name); ok && v != "" {
-			*dst = Setting[string]{Value: v, From: field.NewPath("env").Key(name)}
-		}
-	}
-	env(&s.IngressDomain, EnvIngressDomain)
-	env(&s.IngressTLSSecret, EnvIngressTLSSecret)
-	env(&s.IngressCertIssuer, EnvIngressCertIssuer)
-	env(&s.Image, EnvImage)
-	env(&s.IngressClass, EnvIngressClass)
-	env(&s.ImagePullSecret, EnvImagePullSecret)
-	env(&s.NodeSelectorKey, EnvNodeSelectorKey)
-	env(&s.NodeSelectorValue, EnvNodeSelectorValue)
-	env(&s.PriorityClassName, EnvPriorityClassName)
-	if v, ok := lookup(EnvApplyPriorityClass); ok && v != "" {
-		s.ApplyPriorityClass = Setting[bool]{Value: true, From: field.NewPath("env").Key(EnvApplyPriorityClass)}
-	}
-	return s
-}
+// inputPath is the root of the field paths of the Composition's Input.
+var inputPath = field.NewPath("input")
 
-// ReadInput returns the Composition's Input for this step; an empty one when
-// the step has none. Unknown fields, such as a misspelt setting, are errors.
-func ReadInput(req *fnv1.RunFunctionRequest) (*v1beta1.Input, error) {
+// readInput decodes the Composition step's Input; an empty one when the step
+// has none. Unknown fields, such as a misspelt setting, are errors.
+func readInput(input *structpb.Struct) (*v1beta1.Input, error) {
 	in := &v1beta1.Input{}
-	if req.GetInput() == nil {
+	if input == nil {
 		return in, nil
 	}
-	b, err := protojson.Marshal(req.GetInput())
+	b, err := protojson.Marshal(input)
 	if err != nil {
 		return nil, errors.Wrapf(err, "cannot read the function's Input (%s)", inputPath)
 	}
@@ -139,44 +91,61 @@ func ReadInput(req *fnv1.RunFunctionRequest) (*v1beta1.Input, error) {
 	return in, nil
 }
 
-// inputPath is the root of the field paths of the Composition's Input.
-var inputPath = field.NewPath("input")
-
-// WithInput returns the settings overlaid by the fields that the Composition's
-// Input sets. A field set to the empty string clears the value below it, so
-// that a Composition can, for example, turn off an environment's TLS secret.
-func (s Settings) WithInput(in *v1beta1.Input) Settings {
+// withInput returns the settings overlaid by the fields that the Input sets.
+// A field set to the empty string clears the value below it, so that a
+// Composition can, for example, turn off an environment's TLS secret.
+func (s Settings) withInput(in *v1beta1.Input) Settings {
 	if in == nil {
 		return s
 	}
-	set(&s.IngressDomain, in.IngressDomain, inputPath.Child("ingressDomain"))
-	set(&s.IngressTLSSecret, in.IngressTLSSecret, inputPath.Child("ingressTlsSecret"))
-	set(&s.IngressCertIssuer, in.IngressCertIssuer, inputPath.Child("ingressCertIssuer"))
-	set(&s.Image, in.Image, inputPath.Child("image"))
-	set(&s.IngressClass, in.IngressClass, inputPath.Child("ingressClass"))
-	set(&s.ImagePullSecret, in.ImagePullSecret, inputPath.Child("imagePullSecret"))
+	p := inputPath
+	set(&s.ingressDomain, in.IngressDomain, p.Child("ingressDomain"))
+	set(&s.ingressTLSSecret, in.IngressTLSSecret, p.Child("ingressTlsSecret"))
+	set(&s.ingressCertIssuer, in.IngressCertIssuer, p.Child("ingressCertIssuer"))
+	set(&s.image, in.Image, p.Child("image"))
+	set(&s.ingressClass, in.IngressClass, p.Child("ingressClass"))
+	set(&s.imagePullSecret, in.ImagePullSecret, p.Child("imagePullSecret"))
 	if ns := in.NodeSelector; ns != nil {
-		set(&s.NodeSelectorKey, ns.Key, inputPath.Child("nodeSelector", "key"))
-		set(&s.NodeSelectorValue, ns.Value, inputPath.Child("nodeSelector", "value"))
+		set(&s.nodeSelectorKey, ns.Key, p.Child("nodeSelector", "key"))
+		set(&s.nodeSelectorValue, ns.Value, p.Child("nodeSelector", "value"))
 	}
 	if pc := in.PriorityClass; pc != nil {
-		set(&s.ApplyPriorityClass, pc.Apply, inputPath.Child("priorityClass", "apply"))
-		set(&s.PriorityClassName, pc.Name, inputPath.Child("priorityClass", "name"))
+		set(&s.applyPriorityClass, pc.Apply, p.Child("priorityClass", "apply"))
+		set(&s.priorityClassName, pc.Name, p.Child("priorityClass", "name"))
 	}
-	set(&s.FSGroup, in.FSGroup, inputPath.Child("fsGroup"))
+	set(&s.fsGroup, in.FSGroup, p.Child("fsGroup"))
 	if ref := in.ProviderConfigRef; ref != nil {
-		s.ProviderConfigRef = Setting[ProviderConfigRef]{
-			Value: ProviderConfigRef{Kind: ref.Kind, Name: ref.Name},
-			From:  inputPath.Child("providerConfigRef"),
+		s.providerConfigRef = setting[providerConfigRef]{
+			Value: providerConfigRef{Kind: ref.Kind, Name: ref.Name},
+			From:  p.Child("providerConfigRef"),
 		}
 	}
 	return s
 }
 
-func set[T any](dst *Setting[T], v *T, from *field.Path) {
+func set[T any](dst *setting[T], v *T, from *field.Path) {
 	if v != nil {
-		*dst = Setting[T]{Value: *v, From: from}
+		*dst = setting[T]{Value: *v, From: from}
 	}
+}
+
+// withXR returns the settings overlaid by the DataVisualisation's own ingress
+// fields, those that it sets.
+func (s Settings) withXR(dm *imDataManager) Settings {
+	for _, o := range []struct {
+		v   string
+		key string
+		dst *setting[string]
+	}{
+		{v: dm.IngressClass, key: "ingressClass", dst: &s.ingressClass},
+		{v: dm.IngressDomain, key: "ingressDomain", dst: &s.ingressDomain},
+		{v: dm.IngressTLSSecret, key: "ingressTlsSecret", dst: &s.ingressTLSSecret},
+	} {
+		if o.v != "" {
+			*o.dst = setting[string]{Value: o.v, From: dmPath.Child(o.key)}
+		}
+	}
+	return s
 }
 
 // Validate checks every setting and returns one error per bad value, each
@@ -184,17 +153,70 @@ func set[T any](dst *Setting[T], v *T, from *field.Path) {
 // required here, because a DataVisualisation may bring its own.
 func (s Settings) Validate() field.ErrorList {
 	var errs field.ErrorList
-	errs = append(errs, validateHost(s.IngressDomain)...)
-	errs = append(errs, validateOptionalName(s.IngressTLSSecret)...)
-	errs = append(errs, validateOptionalName(s.IngressCertIssuer)...)
-	errs = append(errs, validateImageRepository(s.Image)...)
-	errs = append(errs, validateOptionalName(s.IngressClass)...)
-	errs = append(errs, validateOptionalName(s.ImagePullSecret)...)
-	errs = append(errs, validateNodeSelector(s.NodeSelectorKey, s.NodeSelectorValue)...)
-	if s.ApplyPriorityClass.Value {
-		errs = append(errs, validateName(s.PriorityClassName)...)
+	errs = append(errs, validateHost(s.ingressDomain)...)
+	errs = append(errs, validateOptionalName(s.ingressTLSSecret)...)
+	errs = append(errs, validateOptionalName(s.ingressCertIssuer)...)
+	errs = append(errs, validateImageRepository(s.image)...)
+	errs = append(errs, validateOptionalName(s.ingressClass)...)
+	errs = append(errs, validateOptionalName(s.imagePullSecret)...)
+	errs = append(errs, validateNodeSelector(s.nodeSelectorKey, s.nodeSelectorValue)...)
+	if s.applyPriorityClass.Value {
+		errs = append(errs, validateName(s.priorityClassName)...)
 	}
-	errs = append(errs, validateID(s.FSGroup, 0)...)
-	errs = append(errs, validateProviderConfigRef(s.ProviderConfigRef)...)
+	errs = append(errs, validateID(s.fsGroup, 0)...)
+	errs = append(errs, validateProviderConfigRef(s.providerConfigRef)...)
 	return errs
+}
+
+// imageRepositoryPattern is the OCI distribution grammar of a repository
+// with an optional registry host and port, and no tag or digest.
+var imageRepositoryPattern = regexp.MustCompile(
+	`^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?/)?` +
+		`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
+
+// validateHost checks an Ingress host that may be empty: a lower-case DNS
+// name, not an IP address.
+func validateHost(s setting[string]) field.ErrorList {
+	if s.Value == "" {
+		return nil
+	}
+	if net.ParseIP(s.Value) != nil {
+		return field.ErrorList{field.Invalid(s.From, s.Value, "must be a DNS name, not an IP address")}
+	}
+	return invalid(s, validation.IsDNS1123Subdomain(s.Value))
+}
+
+// validateImageRepository checks an image repository without a tag.
+func validateImageRepository(s setting[string]) field.ErrorList {
+	if s.Value == "" {
+		return field.ErrorList{field.Required(s.From, "")}
+	}
+	if !imageRepositoryPattern.MatchString(s.Value) {
+		return field.ErrorList{field.Invalid(s.From, s.Value, "must be an image repository such as ghcr.io/org/name, with no tag or digest")}
+	}
+	return nil
+}
+
+// validateNodeSelector checks the Pod node selector; an empty key turns the
+// node selector off.
+func validateNodeSelector(key, value setting[string]) field.ErrorList {
+	if key.Value == "" {
+		return nil
+	}
+	var errs field.ErrorList
+	errs = append(errs, invalid(key, validation.IsQualifiedName(key.Value))...)
+	errs = append(errs, invalid(value, validation.IsValidLabelValue(value.Value))...)
+	return errs
+}
+
+// validateProviderConfigRef checks the provider config of the Objects.
+func validateProviderConfigRef(s setting[providerConfigRef]) field.ErrorList {
+	var errs field.ErrorList
+	kind := s.From.Child("kind")
+	switch s.Value.Kind {
+	case "ClusterProviderConfig", "ProviderConfig":
+	default:
+		errs = append(errs, field.NotSupported(kind, s.Value.Kind, []string{"ClusterProviderConfig", "ProviderConfig"}))
+	}
+	return append(errs, validateName(setting[string]{Value: s.Value.Name, From: s.From.Child("name")})...)
 }

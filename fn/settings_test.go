@@ -9,8 +9,11 @@ import (
 	"github.com/informaticsmatters/function-squonk2-viz/input/v1beta1"
 )
 
-// comparePaths compares field paths by the path they print.
-var comparePaths = cmp.Comparer(func(a, b *field.Path) bool { return a.String() == b.String() })
+// comparePaths compares settings, and field paths by the path they print.
+var comparePaths = cmp.Options{
+	cmp.Comparer(func(a, b *field.Path) bool { return a.String() == b.String() }),
+	cmp.AllowUnexported(Settings{}),
+}
 
 func envLookup(env map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) {
@@ -33,33 +36,33 @@ func TestSettingsWithEnvironment(t *testing.T) {
 		"EveryVariableOverridesItsSetting": {
 			reason: "Each operator variable replaces its default and records where it came from.",
 			env: map[string]string{
-				EnvIngressDomain: "d.org", EnvIngressTLSSecret: "tls", EnvIngressCertIssuer: "issuer", EnvImage: "r.org/img",
-				EnvIngressClass: "cls", EnvImagePullSecret: "pull", EnvNodeSelectorKey: "k", EnvNodeSelectorValue: "v",
-				EnvApplyPriorityClass: "true", EnvPriorityClassName: "prio",
+				envIngressDomain: "d.org", envIngressTLSSecret: "tls", envIngressCertIssuer: "issuer", envImage: "r.org/img",
+				envIngressClass: "cls", envImagePullSecret: "pull", envNodeSelectorKey: "k", envNodeSelectorValue: "v",
+				envApplyPriorityClass: "true", envPriorityClassName: "prio",
 			},
 			want: func(s *Settings) {
-				s.IngressDomain = Setting[string]{Value: "d.org", From: envPath(EnvIngressDomain)}
-				s.IngressTLSSecret = Setting[string]{Value: "tls", From: envPath(EnvIngressTLSSecret)}
-				s.IngressCertIssuer = Setting[string]{Value: "issuer", From: envPath(EnvIngressCertIssuer)}
-				s.Image = Setting[string]{Value: "r.org/img", From: envPath(EnvImage)}
-				s.IngressClass = Setting[string]{Value: "cls", From: envPath(EnvIngressClass)}
-				s.ImagePullSecret = Setting[string]{Value: "pull", From: envPath(EnvImagePullSecret)}
-				s.NodeSelectorKey = Setting[string]{Value: "k", From: envPath(EnvNodeSelectorKey)}
-				s.NodeSelectorValue = Setting[string]{Value: "v", From: envPath(EnvNodeSelectorValue)}
-				s.ApplyPriorityClass = Setting[bool]{Value: true, From: envPath(EnvApplyPriorityClass)}
-				s.PriorityClassName = Setting[string]{Value: "prio", From: envPath(EnvPriorityClassName)}
+				s.ingressDomain = setting[string]{Value: "d.org", From: envPath(envIngressDomain)}
+				s.ingressTLSSecret = setting[string]{Value: "tls", From: envPath(envIngressTLSSecret)}
+				s.ingressCertIssuer = setting[string]{Value: "issuer", From: envPath(envIngressCertIssuer)}
+				s.image = setting[string]{Value: "r.org/img", From: envPath(envImage)}
+				s.ingressClass = setting[string]{Value: "cls", From: envPath(envIngressClass)}
+				s.imagePullSecret = setting[string]{Value: "pull", From: envPath(envImagePullSecret)}
+				s.nodeSelectorKey = setting[string]{Value: "k", From: envPath(envNodeSelectorKey)}
+				s.nodeSelectorValue = setting[string]{Value: "v", From: envPath(envNodeSelectorValue)}
+				s.applyPriorityClass = setting[bool]{Value: true, From: envPath(envApplyPriorityClass)}
+				s.priorityClassName = setting[string]{Value: "prio", From: envPath(envPriorityClassName)}
 			},
 		},
 		"AnyValueAppliesThePriorityClass": {
 			reason: "As with the operator, any value of SVO_APPLY_POD_PRIORITY_CLASS, even 'no', applies the class.",
-			env:    map[string]string{EnvApplyPriorityClass: "no"},
+			env:    map[string]string{envApplyPriorityClass: "no"},
 			want: func(s *Settings) {
-				s.ApplyPriorityClass = Setting[bool]{Value: true, From: envPath(EnvApplyPriorityClass)}
+				s.applyPriorityClass = setting[bool]{Value: true, From: envPath(envApplyPriorityClass)}
 			},
 		},
 		"EmptyVariablesCountAsUnset": {
 			reason: "A variable set to the empty string leaves the default in place.",
-			env:    map[string]string{EnvImage: "", EnvApplyPriorityClass: ""},
+			env:    map[string]string{envImage: "", envApplyPriorityClass: ""},
 			want:   func(*Settings) {},
 		},
 	}
@@ -102,35 +105,35 @@ func TestSettingsWithInput(t *testing.T) {
 				ProviderConfigRef: &v1beta1.ProviderConfigReference{Kind: "ProviderConfig", Name: "pc"},
 			},
 			want: func(s *Settings) {
-				s.IngressDomain = Setting[string]{Value: "d.org", From: inputPath.Child("ingressDomain")}
-				s.IngressTLSSecret = Setting[string]{Value: "tls", From: inputPath.Child("ingressTlsSecret")}
-				s.IngressCertIssuer = Setting[string]{Value: "issuer", From: inputPath.Child("ingressCertIssuer")}
-				s.Image = Setting[string]{Value: "r.org/img", From: inputPath.Child("image")}
-				s.IngressClass = Setting[string]{Value: "cls", From: inputPath.Child("ingressClass")}
-				s.ImagePullSecret = Setting[string]{Value: "pull", From: inputPath.Child("imagePullSecret")}
-				s.NodeSelectorKey = Setting[string]{Value: "k", From: inputPath.Child("nodeSelector", "key")}
-				s.NodeSelectorValue = Setting[string]{Value: "v", From: inputPath.Child("nodeSelector", "value")}
-				s.ApplyPriorityClass = Setting[bool]{Value: true, From: inputPath.Child("priorityClass", "apply")}
-				s.PriorityClassName = Setting[string]{Value: "prio", From: inputPath.Child("priorityClass", "name")}
-				s.FSGroup = Setting[int64]{Value: 7, From: inputPath.Child("fsGroup")}
-				s.ProviderConfigRef = Setting[ProviderConfigRef]{Value: ProviderConfigRef{Kind: "ProviderConfig", Name: "pc"}, From: inputPath.Child("providerConfigRef")}
+				s.ingressDomain = setting[string]{Value: "d.org", From: inputPath.Child("ingressDomain")}
+				s.ingressTLSSecret = setting[string]{Value: "tls", From: inputPath.Child("ingressTlsSecret")}
+				s.ingressCertIssuer = setting[string]{Value: "issuer", From: inputPath.Child("ingressCertIssuer")}
+				s.image = setting[string]{Value: "r.org/img", From: inputPath.Child("image")}
+				s.ingressClass = setting[string]{Value: "cls", From: inputPath.Child("ingressClass")}
+				s.imagePullSecret = setting[string]{Value: "pull", From: inputPath.Child("imagePullSecret")}
+				s.nodeSelectorKey = setting[string]{Value: "k", From: inputPath.Child("nodeSelector", "key")}
+				s.nodeSelectorValue = setting[string]{Value: "v", From: inputPath.Child("nodeSelector", "value")}
+				s.applyPriorityClass = setting[bool]{Value: true, From: inputPath.Child("priorityClass", "apply")}
+				s.priorityClassName = setting[string]{Value: "prio", From: inputPath.Child("priorityClass", "name")}
+				s.fsGroup = setting[int64]{Value: 7, From: inputPath.Child("fsGroup")}
+				s.providerConfigRef = setting[providerConfigRef]{Value: providerConfigRef{Kind: "ProviderConfig", Name: "pc"}, From: inputPath.Child("providerConfigRef")}
 			},
 		},
 		"ApplyFalseTurnsThePriorityClassOff": {
 			reason: "An Input can turn off a priority class that the environment applies.",
 			input:  &v1beta1.Input{PriorityClass: &v1beta1.PriorityClass{Apply: ptrTo(false)}},
 			want: func(s *Settings) {
-				s.ApplyPriorityClass = Setting[bool]{Value: false, From: inputPath.Child("priorityClass", "apply")}
+				s.applyPriorityClass = setting[bool]{Value: false, From: inputPath.Child("priorityClass", "apply")}
 			},
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			base := DefaultSettings().WithEnvironment(envLookup(map[string]string{EnvApplyPriorityClass: "1"}))
+			base := DefaultSettings().WithEnvironment(envLookup(map[string]string{envApplyPriorityClass: "1"}))
 			want := base
 			tc.want(&want)
-			if diff := cmp.Diff(want, base.WithInput(tc.input), comparePaths); diff != "" {
-				t.Errorf("%s\nWithInput(...): -want, +got:\n%s", tc.reason, diff)
+			if diff := cmp.Diff(want, base.withInput(tc.input), comparePaths); diff != "" {
+				t.Errorf("%s\nwithInput(...): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}
@@ -147,22 +150,22 @@ func TestSettingsValidate(t *testing.T) {
 		},
 		"BadImageNamesTheVariable": {
 			reason: "An image with a tag is rejected, naming the variable.",
-			env:    map[string]string{EnvImage: "ghcr.io/org/app:1.0"},
+			env:    map[string]string{envImage: "ghcr.io/org/app:1.0"},
 			want:   `env[SVO_IMAGE]: Invalid value: "ghcr.io/org/app:1.0"`,
 		},
 		"BadPriorityClassIsCheckedOnlyWhenApplied": {
 			reason: "A bad priority class name matters once the class is applied.",
-			env:    map[string]string{EnvApplyPriorityClass: "y", EnvPriorityClassName: "Bad Name"},
+			env:    map[string]string{envApplyPriorityClass: "y", envPriorityClassName: "Bad Name"},
 			want:   `env[SVO_DEFAULT_POD_PRIORITY_CLASS]: Invalid value: "Bad Name"`,
 		},
 		"BadNodeSelectorValue": {
 			reason: "A node selector value must be a valid label value.",
-			env:    map[string]string{EnvNodeSelectorValue: "not ok"},
+			env:    map[string]string{envNodeSelectorValue: "not ok"},
 			want:   `env[SVO_POD_NODE_SELECTOR_VALUE]: Invalid value: "not ok"`,
 		},
 		"BadCertIssuer": {
 			reason: "A cert-manager issuer must be a valid object name.",
-			env:    map[string]string{EnvIngressCertIssuer: "Lets Encrypt"},
+			env:    map[string]string{envIngressCertIssuer: "Lets Encrypt"},
 			want:   `env[INGRESS_CERT_ISSUER]: Invalid value: "Lets Encrypt"`,
 		},
 	}

@@ -5,48 +5,45 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/response"
 )
 
-// Custom condition types that the function sets on a DataVisualisation, with
-// the same types on every call, so that none goes stale.
+// The condition that says whether the DataVisualisation and the function's
+// settings describe an instance that can run. The function sets it, and
+// ResourcesReady, on every call, so that neither goes stale.
 const (
-	// TypeInputValid says whether the DataVisualisation and the function's
-	// settings describe an instance that can run.
-	TypeInputValid = "InputValid"
-	// TypeResourcesReady says whether the instance's Deployment is
-	// available and its Service and Ingress exist.
-	TypeResourcesReady = "ResourcesReady"
+	typeInputValid     = "InputValid"
+	reasonValid        = "Valid"
+	reasonInvalidInput = "InvalidInput"
 )
 
-// Condition reasons.
-const (
-	ReasonValid        = "Valid"
-	ReasonInvalidInput = "InvalidInput"
-	ReasonAvailable    = "Available"
-	ReasonWaiting      = "Waiting"
-)
-
-// VizStatus returns the DataVisualisation's status.viz: the instance's URL,
+// vizStatus returns the DataVisualisation's status.viz: the instance's URL,
 // where the Data Manager looks for it, and what it runs.
-func VizStatus(i *Instance) (*structpb.Struct, error) {
+func vizStatus(i *instance) (*structpb.Struct, error) {
 	return structpb.NewStruct(map[string]any{
-		"url":                i.URL(),
-		"image":              i.Image,
-		"serviceAccountName": i.ServiceAccountName,
+		"url":                i.url(),
+		"image":              i.image,
+		"serviceAccountName": i.serviceAccountName,
 		"resources": map[string]any{
-			"requests": map[string]any{"memory": quantity(i.Resources.Requests, corev1.ResourceMemory)},
-			"limits":   map[string]any{"memory": quantity(i.Resources.Limits, corev1.ResourceMemory)},
+			"requests": map[string]any{"memory": quantityString(i.resources.Requests, corev1.ResourceMemory)},
+			"limits":   map[string]any{"memory": quantityString(i.resources.Limits, corev1.ResourceMemory)},
 		},
 		"project": map[string]any{
-			"claimName": i.ProjectClaimName,
-			"id":        i.ProjectID,
+			"claimName": i.projectClaimName,
+			"id":        i.projectID,
 		},
 	})
 }
 
-// SetVizStatus sets status.viz of the desired DataVisualisation in the
-// response, keeping any other status that earlier steps set.
-func SetVizStatus(rsp *fnv1.RunFunctionResponse, viz *structpb.Struct) {
+func quantityString(l corev1.ResourceList, name corev1.ResourceName) string {
+	q := l[name]
+	return q.String()
+}
+
+// setStatus sets status.viz of the desired DataVisualisation in the
+// response, keeping any other status that earlier steps set, and says the
+// input is valid.
+func setStatus(rsp *fnv1.RunFunctionResponse, viz *structpb.Struct) {
 	if rsp.GetDesired() == nil {
 		rsp.Desired = &fnv1.State{}
 	}
@@ -69,9 +66,12 @@ func SetVizStatus(rsp *fnv1.RunFunctionResponse, viz *structpb.Struct) {
 		status.Fields = map[string]*structpb.Value{}
 	}
 	status.Fields["viz"] = structpb.NewStructValue(viz)
+	response.ConditionTrue(rsp, typeInputValid, reasonValid)
 }
 
-func quantity(l corev1.ResourceList, name corev1.ResourceName) string {
-	q := l[name]
-	return q.String()
+// reject ends the pipeline with a Fatal result, so that Crossplane changes
+// nothing, and says why on the DataVisualisation's InputValid condition.
+func reject(rsp *fnv1.RunFunctionResponse, err error) {
+	response.Fatal(rsp, err)
+	response.ConditionFalse(rsp, typeInputValid, reasonInvalidInput).WithMessage(err.Error())
 }

@@ -1,0 +1,107 @@
+package fn
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// Built-in defaults of the settings, as the viz operator had them.
+const (
+	defaultImage              = "ghcr.io/informaticsmatters/squonk2-viz-app"
+	defaultIngressClass       = "nginx"
+	defaultNodeSelectorKey    = "informaticsmatters.com/purpose-application"
+	defaultNodeSelectorValue  = "yes"
+	defaultPriorityClassName  = "im-application-low"
+	defaultFSGroup            = int64(100)
+	defaultProviderConfigKind = "ClusterProviderConfig"
+	defaultProviderConfigName = "default"
+)
+
+var defaultPath = field.NewPath("default")
+
+// DefaultSettings returns the built-in defaults.
+func DefaultSettings() Settings {
+	return Settings{
+		ingressDomain:      setting[string]{From: defaultPath.Child("ingressDomain")},
+		ingressTLSSecret:   setting[string]{From: defaultPath.Child("ingressTlsSecret")},
+		ingressCertIssuer:  setting[string]{From: defaultPath.Child("ingressCertIssuer")},
+		image:              setting[string]{Value: defaultImage, From: defaultPath.Child("image")},
+		ingressClass:       setting[string]{Value: defaultIngressClass, From: defaultPath.Child("ingressClass")},
+		imagePullSecret:    setting[string]{From: defaultPath.Child("imagePullSecret")},
+		nodeSelectorKey:    setting[string]{Value: defaultNodeSelectorKey, From: defaultPath.Child("nodeSelector", "key")},
+		nodeSelectorValue:  setting[string]{Value: defaultNodeSelectorValue, From: defaultPath.Child("nodeSelector", "value")},
+		applyPriorityClass: setting[bool]{From: defaultPath.Child("priorityClass", "apply")},
+		priorityClassName:  setting[string]{Value: defaultPriorityClassName, From: defaultPath.Child("priorityClass", "name")},
+		fsGroup:            setting[int64]{Value: defaultFSGroup, From: defaultPath.Child("fsGroup")},
+		providerConfigRef: setting[providerConfigRef]{
+			Value: providerConfigRef{Kind: defaultProviderConfigKind, Name: defaultProviderConfigName},
+			From:  defaultPath.Child("providerConfigRef"),
+		},
+	}
+}
+
+// The environment variables the function reads once, at start.
+const (
+	envIngressDomain      = "INGRESS_DOMAIN"
+	envIngressTLSSecret   = "INGRESS_TLS_SECRET"
+	envIngressCertIssuer  = "INGRESS_CERT_ISSUER"
+	envImage              = "SVO_IMAGE"
+	envIngressClass       = "SVO_INGRESS_CLASS"
+	envImagePullSecret    = "SVO_IMAGE_PULL_SECRET"
+	envNodeSelectorKey    = "SVO_POD_NODE_SELECTOR_KEY"
+	envNodeSelectorValue  = "SVO_POD_NODE_SELECTOR_VALUE"
+	envApplyPriorityClass = "SVO_APPLY_POD_PRIORITY_CLASS"
+	envPriorityClassName  = "SVO_DEFAULT_POD_PRIORITY_CLASS"
+)
+
+// environment describes each variable: what it sets, and how.
+var environment = []struct {
+	name string
+	help string
+	set  func(s *Settings, v string, from *field.Path)
+}{
+	{envIngressDomain, "Ingress host of every instance, unless the Input or the DataVisualisation sets one.", str(func(s *Settings) *setting[string] { return &s.ingressDomain })},
+	{envIngressTLSSecret, "TLS Secret of every instance's Ingress: one certificate for the domain.", str(func(s *Settings) *setting[string] { return &s.ingressTLSSecret })},
+	{envIngressCertIssuer, "cert-manager ClusterIssuer of a certificate per instance, when there is no TLS Secret.", str(func(s *Settings) *setting[string] { return &s.ingressCertIssuer })},
+	{envImage, "viz-app image repository, without a tag (" + defaultImage + ").", str(func(s *Settings) *setting[string] { return &s.image })},
+	{envIngressClass, "Ingress class (" + defaultIngressClass + ").", str(func(s *Settings) *setting[string] { return &s.ingressClass })},
+	{envImagePullSecret, "image pull Secret that every instance references.", str(func(s *Settings) *setting[string] { return &s.imagePullSecret })},
+	{envNodeSelectorKey, "Pod node selector key (" + defaultNodeSelectorKey + ").", str(func(s *Settings) *setting[string] { return &s.nodeSelectorKey })},
+	{envNodeSelectorValue, "Pod node selector value (" + defaultNodeSelectorValue + ").", str(func(s *Settings) *setting[string] { return &s.nodeSelectorValue })},
+	{envApplyPriorityClass, "any value gives Pods a priority class.", func(s *Settings, _ string, from *field.Path) {
+		s.applyPriorityClass = setting[bool]{Value: true, From: from}
+	}},
+	{envPriorityClassName, "the priority class (" + defaultPriorityClassName + ").", str(func(s *Settings) *setting[string] { return &s.priorityClassName })},
+}
+
+// str sets the string setting that dst selects.
+func str(dst func(s *Settings) *setting[string]) func(s *Settings, v string, from *field.Path) {
+	return func(s *Settings, v string, from *field.Path) {
+		*dst(s) = setting[string]{Value: v, From: from}
+	}
+}
+
+// EnvironmentHelp lists the environment variables the function reads, one a
+// line, for its --help.
+func EnvironmentHelp() string {
+	var b strings.Builder
+	for _, e := range environment {
+		fmt.Fprintf(&b, "  %-32s %s\n", e.name, e.help)
+	}
+	return b.String()
+}
+
+// WithEnvironment returns the settings overlaid by the operator's environment
+// variables, looked up with lookup (os.LookupEnv in production). As with the
+// operator, a variable that is set to the empty string counts as unset, and
+// any value of SVO_APPLY_POD_PRIORITY_CLASS applies the priority class.
+func (s Settings) WithEnvironment(lookup func(string) (string, bool)) Settings {
+	for _, e := range environment {
+		if v, ok := lookup(e.name); ok && v != "" {
+			e.set(&s, v, field.NewPath("env").Key(e.name))
+		}
+	}
+	return s
+}

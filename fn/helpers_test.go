@@ -1,0 +1,196 @@
+package fn
+
+import (
+	"context"
+	"flag"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/structpb"
+	"sigs.k8s.io/yaml"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/fieldpath"
+	"github.com/crossplane/function-sdk-go/logging"
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/resource"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/ from the function's output")
+
+// dmXR is a DataVisualisation as the Data Manager creates it, with every
+// spec.imDataManager field set.
+const dmXR = `
+apiVersion: squonk.it/v1
+kind: DataVisualisation
+metadata:
+  name: instance-3af1f24e
+  namespace: im-data-manager
+spec:
+  imDataManager:
+    taskId: task-8da6f95a
+    imageTag: 1.2.0
+    serviceAccountName: dm-application
+    resources:
+      requests: {cpu: 500m, memory: 2Gi, storage: 1Gi}
+      limits: {cpu: "1", memory: 2Gi, storage: 1Gi}
+    securityContext: {runAsUser: 1002, runAsGroup: 101, fsGroup: 100}
+    project: {claimName: dm-project-efb35c90, id: project-eb03b20f}
+    ingressClass: nginx-internal
+    ingressDomain: viz.example.org
+    ingressTlsSecret: data-manager-api-tls
+    ingressProxyBodySize: 500m
+    imagePullSecrets: [svo-pullsecret, other-pullsecret]
+    labels:
+    - data-manager.informaticsmatters.com/instance=instance-3af1f24e
+    - data-manager.informaticsmatters.com/instance-id=instance-3af1f24e-id
+    - data-manager.informaticsmatters.com/owner=dlister
+    - data-manager.informaticsmatters.com/purpose=APPLICATION
+`
+
+// minimalXR has only the fields an instance cannot start without; the
+// ingress domain comes from the function's settings.
+const minimalXR = `
+apiVersion: squonk.it/v1
+kind: DataVisualisation
+metadata: {name: viz-min, namespace: dm}
+spec:
+  imDataManager:
+    imageTag: 0.1.6
+    project: {claimName: project-claim, id: project-1}
+`
+
+const fullInput = `
+apiVersion: viz.fn.squonk.it/v1beta1
+kind: Input
+ingressDomain: input.example.org
+ingressCertIssuer: letsencrypt
+image: registry.example.org/viz/app
+ingressClass: input-class
+imagePullSecret: input-pullsecret
+nodeSelector: {key: example.org/pool, value: viz}
+priorityClass: {apply: true, name: input-priority}
+fsGroup: 2000
+providerConfigRef: {kind: ProviderConfig, name: dm-cluster}
+`
+
+func toStruct(t *testing.T, y string) *structpb.Struct {
+	t.Helper()
+	j, err := yaml.YAMLToJSON([]byte(y))
+	if err != nil {
+		t.Fatalf("cannot convert YAML to JSON: %v", err)
+	}
+	s := &structpb.Struct{}
+	if err := protojson.Unmarshal(j, s); err != nil {
+		t.Fatalf("cannot convert JSON to a struct: %v", err)
+	}
+	return s
+}
+
+// patched returns xr, a YAML object, with patch applied.
+func patched(t *testing.T, xr string, patch func(p *fieldpath.Paved) error) *structpb.Struct {
+	t.Helper()
+	if patch == nil {
+		return toStruct(t, xr)
+	}
+	p := fieldpath.Pave(toStruct(t, xr).AsMap())
+	if err := patch(p); err != nil {
+		t.Fatalf("cannot patch the XR: %v", err)
+	}
+	s, err := structpb.NewStruct(p.UnstructuredContent())
+	if err != nil {
+		t.Fatalf("cannot convert the patched XR: %v", err)
+	}
+	return s
+}
+
+// observedObject is an observed provider-kubernetes Object with the supplied
+// Ready and Synced condition statuses ("" leaves a condition out).
+func observedObject(t *testing.T, ready, synced string) *fnv1.Resource {
+	t.Helper()
+	y := "apiVersion: kubernetes.m.crossplane.io/v1alpha1\nkind: Object\nstatus:\n  conditions:\n"
+	if ready != "" {
+		y += "  - {type: Ready, status: \"" + ready + "\"}\n"
+	}
+	if synced != "" {
+		y += "  - {type: Synced, status: \"" + synced + "\"}\n"
+	}
+	return &fnv1.Resource{Resource: toStruct(t, y)}
+}
+
+func allObserved(t *testing.T, ready string) map[string]*fnv1.Resource {
+	t.Helper()
+	return map[string]*fnv1.Resource{
+		string(nameDeployment): observedObject(t, ready, "True"),
+		string(nameService):    observedObject(t, "True", "True"),
+		string(nameIngress):    observedObject(t, "True", "True"),
+	}
+}
+
+func newRequest(t *testing.T, xr *structpb.Struct, input string, observed map[string]*fnv1.Resource) *fnv1.RunFunctionRequest {
+	t.Helper()
+	req := &fnv1.RunFunctionRequest{
+		Meta:     &fnv1.RequestMeta{Tag: "tag"},
+		Observed: &fnv1.State{Composite: &fnv1.Resource{Resource: xr}, Resources: observed},
+	}
+	if input != "" {
+		req.Input = toStruct(t, input)
+	}
+	return req
+}
+
+func newFunction(env map[string]string) *Function {
+	lookup := func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	}
+	return NewFunction(logging.NewNopLogger(), DefaultSettings().WithEnvironment(lookup))
+}
+
+func run(t *testing.T, f *Function, req *fnv1.RunFunctionRequest) *fnv1.RunFunctionResponse {
+	t.Helper()
+	rsp, err := f.RunFunction(context.Background(), req)
+	if err != nil {
+		t.Fatalf("RunFunction returned an error; every failure must be a result: %v", err)
+	}
+	return rsp
+}
+
+// desiredValue returns the value at path of the response's desired composed
+// resource name, or of the desired XR when name is "xr".
+func desiredValue(t *testing.T, rsp *fnv1.RunFunctionResponse, name, path string) any {
+	t.Helper()
+	var s *structpb.Struct
+	if name == "xr" {
+		s = rsp.GetDesired().GetComposite().GetResource()
+	} else {
+		r, ok := rsp.GetDesired().GetResources()[name]
+		if !ok {
+			t.Fatalf("no desired composed resource %q", name)
+		}
+		s = r.GetResource()
+	}
+	v, err := fieldpath.Pave(s.AsMap()).GetValue(path)
+	if err != nil {
+		return "<absent: " + err.Error() + ">"
+	}
+	return v
+}
+
+const (
+	podSpec         = "spec.forProvider.manifest.spec.template.spec"
+	containerPath   = podSpec + ".containers[0]"
+	ingressManifest = "spec.forProvider.manifest"
+)
+
+func ptrTo[T any](v T) *T {
+	return &v
+}
+
+// desiredObjects counts the desired composed resources a response adds.
+func desiredObjects(rsp *fnv1.RunFunctionResponse) []resource.Name {
+	var names []resource.Name
+	for n := range rsp.GetDesired().GetResources() {
+		names = append(names, resource.Name(n))
+	}
+	return names
+}
