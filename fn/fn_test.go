@@ -195,8 +195,8 @@ func TestRunFunction(t *testing.T) {
 				"deployment|spec.forProvider.manifest.spec.template.metadata.labels": map[string]any{"deployment": "viz-min"},
 			},
 		},
-		"NoObservedObjectsMeansNothingReady": {
-			reason: "Before Crossplane creates the Objects, none is ready and the XR says it waits for all three.",
+		"URLIsWrittenBeforeAnyObjectExists": {
+			reason: "status.viz.url is written as soon as the resources are composed, before Crossplane creates any Object (TestRunFunctionReadiness checks what is ready then).",
 			env:    map[string]string{envIngressDomain: "env.example.org"},
 			xr:     minimalXR,
 			want: want{
