@@ -5,8 +5,6 @@ package main
 import (
 	"fmt"
 	"os"
-
-	"github.com/informaticsmatters/function-squonk2-viz/internal/commitmsg"
 )
 
 func main() {
@@ -16,7 +14,7 @@ func main() {
 	}
 	b, err := os.ReadFile(os.Args[1]) //nolint:gosec // The file git names for the hook.
 	if err == nil {
-		err = commitmsg.Check(string(b))
+		err = Check(string(b))
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "commit-msg:", err)

@@ -17,8 +17,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-
-	"github.com/informaticsmatters/function-squonk2-viz/internal/release"
 )
 
 func main() {
@@ -33,7 +31,7 @@ func run(args []string) error {
 		return fmt.Errorf("usage: release next|major|check [flags]")
 	}
 	flags := flag.NewFlagSet(args[0], flag.ContinueOnError)
-	channel := flags.String("channel", release.Alpha, "alpha, beta, rc or final")
+	channel := flags.String("channel", Alpha, "alpha, beta, rc or final")
 	base := flags.String("base", "", "the MAJOR.MINOR.PATCH to release (the major must be go.mod's)")
 	if err := flags.Parse(args[1:]); err != nil {
 		return err
@@ -54,13 +52,13 @@ func run(args []string) error {
 		if err != nil {
 			return fmt.Errorf("cannot list the git tags: %w", err)
 		}
-		next, err := release.Next(major, *channel, *base, strings.Fields(string(out)))
+		next, err := Next(major, *channel, *base, strings.Fields(string(out)))
 		if err != nil {
 			return err
 		}
 		fmt.Println(next)
 	case "check":
-		next, err := release.Check(".", *channel)
+		next, err := Check(".", *channel)
 		if err != nil {
 			return fmt.Errorf("not ready to release: %w", err)
 		}
@@ -76,5 +74,5 @@ func major() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return release.KubernetesMajor(gomod)
+	return KubernetesMajor(gomod)
 }

@@ -1,4 +1,4 @@
-package commitmsg
+package main
 
 import (
 	"strings"

@@ -2,7 +2,7 @@
 // Kubernetes minor version the project is built against (k8s.io/api v0.35.x
 // gives 35), as for the operator it replaces. Pre-releases of a base version
 // count up per channel: 35.0.1-alpha.1, 35.0.1-alpha.2, 35.0.1-beta.1, ...
-package release
+package main
 
 import (
 	"fmt"

@@ -1,6 +1,6 @@
 // Package commitmsg checks commit messages against the Conventional Commits
 // format the project uses (as Commitizen's cz_conventional_commits does).
-package commitmsg
+package main
 
 import (
 	"fmt"
