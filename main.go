@@ -23,7 +23,7 @@ type CLI struct {
 	TLSServerCertsDir  string `env:"TLS_SERVER_CERTS_DIR" help:"Directory containing server certs (tls.key, tls.crt) and the CA used to verify client certificates (ca.crt)." name:"tls-server-certs-dir"`
 	Insecure           bool   `help:"Run without mTLS credentials. If you supply this flag --tls-server-certs-dir will be ignored."`
 	MaxRecvMessageSize int    `default:"4"     help:"Maximum size of received messages in MB."`
-	MetricsAddress     string `help:"Address at which to serve Prometheus metrics, for example :8080. Off when empty."`
+	MetricsAddress     string `default:":8080" help:"Address at which to serve Prometheus metrics. Off when empty."`
 }
 
 // Run this Function.
@@ -46,6 +46,8 @@ func (c *CLI) Run() error {
 }
 
 func main() {
-	ctx := kong.Parse(&CLI{}, kong.Description("A Crossplane composition function that composes Squonk2 data-visualisation instances."))
+	ctx := kong.Parse(&CLI{}, kong.Description("A Crossplane composition function that composes Squonk2 data-visualisation instances.\n\n"+
+		"It reads these environment variables once, at start; the Composition's Input and each\n"+
+		"DataVisualisation's own fields win over them:\n\n"+fn.EnvironmentHelp()))
 	ctx.FatalIfErrorf(ctx.Run())
 }

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alecthomas/kong"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -214,4 +215,39 @@ func mustStruct(t *testing.T, m map[string]any) *structpb.Struct {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestMetricsAddress checks that metrics are served where Crossplane's
+// package runtime expects them, port 8080, unless turned off.
+func TestMetricsAddress(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		args   []string
+		want   string
+	}{
+		"DefaultIsPort8080": {
+			reason: "The runtime gives every function Deployment a metrics port 8080 and scrape annotations.",
+			want:   ":8080",
+		},
+		"EmptyTurnsThemOff": {
+			reason: "--metrics-address='' serves no metrics.",
+			args:   []string{"--metrics-address="},
+			want:   "",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			cli := &CLI{}
+			parser, err := kong.New(cli)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := parser.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			if cli.MetricsAddress != tc.want {
+				t.Errorf("%s\nParse(%q): MetricsAddress: want %q, got %q", tc.reason, tc.args, tc.want, cli.MetricsAddress)
+			}
+		})
+	}
 }

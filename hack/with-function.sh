@@ -16,7 +16,7 @@ if (exec 3<>"/dev/tcp/127.0.0.1/${port}") 2>/dev/null; then
 fi
 
 log=$(mktemp)
-"$fn" --insecure --debug --address "127.0.0.1:${port}" >"$log" 2>&1 &
+"$fn" --insecure --debug --address "127.0.0.1:${port}" --metrics-address="" >"$log" 2>&1 &
 pid=$!
 cleanup() {
   kill "$pid" 2>/dev/null || true

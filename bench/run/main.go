@@ -103,7 +103,7 @@ func start(binary, cpus string, args ...string) (*server, time.Duration, error) 
 	_ = l.Close()
 	argv := append([]string{"-c", cpus, binary, "--address", addr}, args...)
 	if filepath.Base(binary) != "noop" {
-		argv = append(argv, "--insecure")
+		argv = append(argv, "--insecure", "--metrics-address=")
 	}
 	cmd := exec.Command("taskset", argv...) //nolint:gosec // Benchmarks run the binaries they are given.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -45,10 +45,13 @@ type cluster struct {
 	kubeCA, xfnCA *ca
 	function      *process
 	functionAddr  string
-	functionEnv   []string
-	apiPort       string
-	registry      string
-	provider      *process
+	// functionMetricsAddr is where the function serves its metrics: the
+	// runtime's port 8080, moved to loopback.
+	functionMetricsAddr string
+	functionEnv         []string
+	apiPort             string
+	registry            string
+	provider            *process
 }
 
 func (c *cluster) path(elem ...string) string {

@@ -384,10 +384,14 @@ func (c *cluster) runFunction() error {
 			return err
 		}
 		c.functionAddr = addr(port)
+		if port, err = freePort(); err != nil {
+			return err
+		}
+		c.functionMetricsAddr = addr(port)
 	}
 	var err error
 	c.function, err = c.ps.start("function", c.functionEnv, c.cfg.functionBinary,
-		"--debug", "--address", c.functionAddr, "--tls-server-certs-dir", c.path("pki", "function"))
+		"--debug", "--address", c.functionAddr, "--metrics-address", c.functionMetricsAddr, "--tls-server-certs-dir", c.path("pki", "function"))
 	if err != nil {
 		return err
 	}

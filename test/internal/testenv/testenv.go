@@ -41,7 +41,7 @@ func StartFunction(t testing.TB, binary string, args ...string) string {
 	t.Helper()
 	addr := "127.0.0.1:" + strconv.Itoa(FreePort(t))
 	var logs bytes.Buffer
-	cmd := exec.Command(binary, append([]string{"--insecure", "--address", addr}, args...)...) //nolint:gosec // The test's own binary.
+	cmd := exec.Command(binary, append([]string{"--insecure", "--address", addr, "--metrics-address="}, args...)...) //nolint:gosec // The test's own binary.
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("cannot start the function %s: %v", binary, err)
