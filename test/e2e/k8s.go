@@ -117,7 +117,7 @@ func checkSubset(want string, got *unstructured.Unstructured) error {
 		return err
 	}
 	if diffs := subset(got.GetKind(), w, got.Object); len(diffs) > 0 {
-		return fmt.Errorf("%s %s/%s differs from SPEC section 3:\n%s", got.GetKind(), got.GetNamespace(), got.GetName(), strings.Join(diffs, "\n"))
+		return fmt.Errorf("%s %s/%s differs from docs/behaviour.md:\n%s", got.GetKind(), got.GetNamespace(), got.GetName(), strings.Join(diffs, "\n"))
 	}
 	return nil
 }
