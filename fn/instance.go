@@ -23,9 +23,10 @@ const defaultInstanceOwner = "Unknown"
 // An instance is a valid DataVisualisation resolved against the function's
 // settings: every value the composed manifests need.
 type instance struct {
-	// name and namespace are the DataVisualisation's.
+	// name, namespace and uid are the DataVisualisation's.
 	name      string
 	namespace string
+	uid       string
 
 	// objectName names the Deployment, Service and Ingress: name when it is
 	// a valid Service name, else a name derived from it.
@@ -72,6 +73,7 @@ func newInstance(xr *dataVisualisation, s Settings) *instance {
 	i := &instance{
 		name:               xr.Metadata.Name,
 		namespace:          xr.Metadata.Namespace,
+		uid:                xr.Metadata.UID,
 		objectName:         objectName(xr.Metadata.Name),
 		image:              s.image.Value + ":" + dm.ImageTag,
 		imagePullPolicy:    pullPolicy(dm.ImageTag),

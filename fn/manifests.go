@@ -6,6 +6,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
@@ -51,12 +52,26 @@ const (
 	annotationCert = "cert-manager.io/cluster-issuer"
 )
 
+// objectMeta is the metadata of each object. The DataVisualisation owns
+// them, as it owned the viz operator's: when it is deleted, Kubernetes'
+// garbage collector deletes them. (A crossplane render preview has no uid,
+// so no owner.)
 func (i *instance) objectMeta() metav1.ObjectMeta {
-	return metav1.ObjectMeta{
+	meta := metav1.ObjectMeta{
 		Name:      i.objectName,
 		Namespace: i.namespace,
 		Labels:    map[string]string{appLabel: i.objectName},
 	}
+	if i.uid != "" {
+		meta.OwnerReferences = []metav1.OwnerReference{{
+			APIVersion: xrAPIVersion,
+			Kind:       xrKind,
+			Name:       i.name,
+			UID:        types.UID(i.uid),
+			Controller: ptr.To(true),
+		}}
+	}
+	return meta
 }
 
 func (i *instance) selector() map[string]string {

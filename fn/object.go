@@ -35,6 +35,12 @@ func wrap(ms []manifest, pc providerConfigRef) (map[resource.Name]*structpb.Stru
 // object wraps a manifest in a provider-kubernetes namespaced Object. The
 // Object's own name is left to Crossplane, which generates one from the
 // DataVisualisation's name and puts it in the DataVisualisation's namespace.
+// The Object watches the object it manages, so that the provider hears at
+// once of a change (readiness, an edit, a deletion) instead of at its next
+// poll; the provider needs --enable-watches for it. Its management policies
+// leave out Delete: when the DataVisualisation is deleted, the Object goes at
+// once, and the garbage collector deletes the object, which the
+// DataVisualisation owns (see objectMeta).
 func object(manifest runtime.Object, r readinessPolicy, pc providerConfigRef) (*composed.Unstructured, error) {
 	m, err := toManifest(manifest)
 	if err != nil {
@@ -49,9 +55,11 @@ func object(manifest runtime.Object, r readinessPolicy, pc providerConfigRef) (*
 		"apiVersion": objectAPIVersion,
 		"kind":       objectKind,
 		"spec": map[string]any{
-			"providerConfigRef": map[string]any{"kind": pc.Kind, "name": pc.Name},
-			"readiness":         readiness,
-			"forProvider":       map[string]any{"manifest": m},
+			"providerConfigRef":  map[string]any{"kind": pc.Kind, "name": pc.Name},
+			"readiness":          readiness,
+			"watch":              true,
+			"managementPolicies": []any{"Observe", "Create", "Update", "LateInitialize"},
+			"forProvider":        map[string]any{"manifest": m},
 		},
 	}
 	return o, nil

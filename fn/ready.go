@@ -18,13 +18,18 @@ type readinessPolicy struct {
 }
 
 // readinessPolicies gives each composed Object the policy of its kind. A
-// Deployment's Object is ready once the Deployment reports Available; a
-// Service's and an Ingress's once they exist, as they have nothing more to
-// wait for that every cluster reports.
+// Deployment's Object is ready once the Deployment has observed its current
+// generation and is Available with its updated replicas, so that after a
+// change the instance is not ready on its old Pod; a Service's and an
+// Ingress's once they exist, as they have nothing more to wait for that
+// every cluster reports.
 var readinessPolicies = map[resource.Name]readinessPolicy{
 	nameDeployment: {
-		policy:   "DeriveFromCelQuery",
-		celQuery: `has(object.status) && has(object.status.conditions) && object.status.conditions.exists(c, c.type == "Available" && c.status == "True")`,
+		policy: "DeriveFromCelQuery",
+		celQuery: `has(object.status) && has(object.status.observedGeneration) && object.status.observedGeneration == object.metadata.generation` +
+			` && has(object.status.updatedReplicas) && object.status.updatedReplicas == object.spec.replicas` +
+			` && has(object.status.availableReplicas) && object.status.availableReplicas == object.spec.replicas` +
+			` && has(object.status.conditions) && object.status.conditions.exists(c, c.type == "Available" && c.status == "True")`,
 	},
 	nameService: {policy: "SuccessfulCreate"},
 	nameIngress: {policy: "SuccessfulCreate"},

@@ -3,8 +3,10 @@ package fn
 import (
 	"testing"
 
+	"github.com/google/cel-go/cel"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
+	"sigs.k8s.io/yaml"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 )
@@ -113,6 +115,71 @@ func TestRunFunctionReadiness(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.wantCond, cond, protocmp.Transform()); diff != "" {
 				t.Errorf("%s\nRunFunction(...): %s condition: -want, +got:\n%s", tc.reason, typeResourcesReady, diff)
+			}
+		})
+	}
+}
+
+// TestDeploymentReadinessQuery evaluates the Deployment's readiness query as
+// provider-kubernetes does (cel-go, the observed object as "object"), on the
+// states a Deployment passes through.
+func TestDeploymentReadinessQuery(t *testing.T) {
+	env, err := cel.NewEnv(cel.Variable("object", cel.AnyType))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ast, iss := env.Compile(readinessPolicies[nameDeployment].celQuery)
+	if iss.Err() != nil {
+		t.Fatal(iss.Err())
+	}
+	program, err := env.Program(ast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const available = `{type: Available, status: "True"}`
+	cases := map[string]struct {
+		reason     string
+		deployment string
+		want       bool
+	}{
+		"JustCreated": {
+			reason:     "A Deployment the controller has not seen yet has no status.",
+			deployment: `{metadata: {generation: 1}, spec: {replicas: 1}}`,
+		},
+		"AvailableWithItsReplica": {
+			reason:     "The current generation, observed, with its updated replica available: ready.",
+			deployment: `{metadata: {generation: 1}, spec: {replicas: 1}, status: {observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1, conditions: [` + available + `]}}`,
+			want:       true,
+		},
+		"ChangeNotObservedYet": {
+			reason:     "After a change, the status still describes the old generation's Pod: not ready.",
+			deployment: `{metadata: {generation: 2}, spec: {replicas: 1}, status: {observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1, conditions: [` + available + `]}}`,
+		},
+		"NewPodNotAvailableYet": {
+			reason:     "The new generation's Pod is created but not available (Recreate took the old one down): not ready.",
+			deployment: `{metadata: {generation: 2}, spec: {replicas: 1}, status: {observedGeneration: 2, replicas: 1, updatedReplicas: 1, unavailableReplicas: 1, conditions: [{type: Available, status: "False"}]}}`,
+		},
+		"OnlyTheOldPodAvailable": {
+			reason:     "An available Pod that is not of the current template does not count.",
+			deployment: `{metadata: {generation: 2}, spec: {replicas: 1}, status: {observedGeneration: 2, replicas: 1, availableReplicas: 1, conditions: [` + available + `]}}`,
+		},
+		"ScaledByHand": {
+			reason:     "Scaled to 3 by hand, with one replica available: not ready until the provider puts it back.",
+			deployment: `{metadata: {generation: 3}, spec: {replicas: 3}, status: {observedGeneration: 3, replicas: 3, updatedReplicas: 3, availableReplicas: 1, conditions: [` + available + `]}}`,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var object map[string]any
+			if err := yaml.Unmarshal([]byte(tc.deployment), &object); err != nil {
+				t.Fatal(err)
+			}
+			got, _, err := program.Eval(map[string]any{"object": object})
+			if err != nil {
+				t.Fatalf("%s\nEval(...): %v", tc.reason, err)
+			}
+			if got.Value() != tc.want {
+				t.Errorf("%s\nEval(...): want %v, got %v", tc.reason, tc.want, got.Value())
 			}
 		})
 	}
