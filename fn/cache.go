@@ -15,6 +15,8 @@ import (
 // everything but readiness, which it reads afresh on every call.
 type composition struct {
 	resources map[resource.Name]*structpb.Struct
+	objects   map[resource.Name]objectRef
+	uid       string
 	viz       *structpb.Struct
 	url       string
 }

@@ -44,6 +44,13 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		reject(rsp, err)
 		return rsp, nil
 	}
+	required, err := checkOwnership(req, comp.objects, comp.uid)
+	setRequirements(rsp, required)
+	if err != nil {
+		f.log.Debug("Blocked the DataVisualisation", "tag", req.GetMeta().GetTag(), "error", err.Error())
+		block(rsp, err)
+		return rsp, nil
+	}
 	setStatus(rsp, comp.viz)
 	setResources(rsp, req, comp.resources)
 	f.log.Debug("Composed the viz instance", "tag", req.GetMeta().GetTag(), "url", comp.url)
@@ -69,7 +76,12 @@ func (f *Function) compose(req *fnv1.RunFunctionRequest) (*composition, error) {
 		return nil, errors.Wrap(errs.ToAggregate(), "cannot compose a viz instance")
 	}
 	inst := newInstance(xr, s)
-	resources, err := wrap(manifests(inst), inst.providerConfigRef)
+	ms := manifests(inst)
+	resources, err := wrap(ms, inst.providerConfigRef)
+	if err != nil {
+		return nil, err
+	}
+	objects, err := objectsOf(ms)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +89,7 @@ func (f *Function) compose(req *fnv1.RunFunctionRequest) (*composition, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "cannot compose status.viz")
 	}
-	comp := &composition{resources: resources, viz: viz, url: inst.url()}
+	comp := &composition{resources: resources, objects: objects, uid: inst.uid, viz: viz, url: inst.url()}
 	if cacheable {
 		f.cache.put(key, comp)
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"testing"
 
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 	"sigs.k8s.io/yaml"
@@ -194,3 +195,6 @@ func desiredObjects(rsp *fnv1.RunFunctionResponse) []resource.Name {
 	}
 	return names
 }
+
+// cmpSorted compares string slices whatever their order.
+var cmpSorted = cmpopts.SortSlices(func(a, b string) bool { return a < b })

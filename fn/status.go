@@ -17,6 +17,14 @@ const (
 	reasonInvalidInput = "InvalidInput"
 )
 
+// The condition that says whether every object the instance composes is
+// free or its own: one that another party made blocks it.
+const (
+	typeObjectsOwned     = "ObjectsOwned"
+	reasonOwned          = "Owned"
+	reasonOwnedByAnother = "OwnedByAnother"
+)
+
 // vizStatus returns the DataVisualisation's status.viz: the instance's URL,
 // where the Data Manager looks for it, and what it runs.
 func vizStatus(i *instance) (*structpb.Struct, error) {
@@ -67,6 +75,7 @@ func setStatus(rsp *fnv1.RunFunctionResponse, viz *structpb.Struct) {
 	}
 	status.Fields["viz"] = structpb.NewStructValue(viz)
 	response.ConditionTrue(rsp, typeInputValid, reasonValid)
+	response.ConditionTrue(rsp, typeObjectsOwned, reasonOwned)
 }
 
 // reject ends the pipeline with a Fatal result, so that Crossplane changes
@@ -74,4 +83,13 @@ func setStatus(rsp *fnv1.RunFunctionResponse, viz *structpb.Struct) {
 func reject(rsp *fnv1.RunFunctionResponse, err error) {
 	response.Fatal(rsp, err)
 	response.ConditionFalse(rsp, typeInputValid, reasonInvalidInput).WithMessage(err.Error())
+}
+
+// block ends the pipeline with a Fatal result, so that Crossplane applies
+// nothing over an object of another owner, and says which on the
+// DataVisualisation's ObjectsOwned condition.
+func block(rsp *fnv1.RunFunctionResponse, err error) {
+	response.Fatal(rsp, err)
+	response.ConditionTrue(rsp, typeInputValid, reasonValid)
+	response.ConditionFalse(rsp, typeObjectsOwned, reasonOwnedByAnother).WithMessage(err.Error())
 }

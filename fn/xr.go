@@ -7,6 +7,12 @@ import (
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 )
 
+// The API version and kind of a DataVisualisation.
+const (
+	xrAPIVersion = "squonk.it/v1"
+	xrKind       = "DataVisualisation"
+)
+
 // dataVisualisation is the part of a squonk.it/v1 DataVisualisation that the
 // function reads. It is the one description of the DataVisualisation's
 // fields: the XRD's schema is checked against it field by field
@@ -22,6 +28,8 @@ type dataVisualisation struct {
 type xrMetadata struct {
 	Name      string `json:"name"`
 	Namespace string `json:"namespace"`
+	// UID is empty in a crossplane render preview, and set in a cluster.
+	UID string `json:"uid"`
 }
 
 type xrSpec struct {

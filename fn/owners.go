@@ -1,0 +1,122 @@
+package fn
+
+import (
+	"fmt"
+	"strings"
+
+	"google.golang.org/protobuf/types/known/structpb"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+
+	"github.com/crossplane/function-sdk-go/errors"
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/resource"
+)
+
+// An objectRef names what a composed resource applies: the kind and the name that
+// must be free, or the DataVisualisation's, before it is first composed.
+type objectRef struct {
+	apiVersion, kind, namespace, name string
+}
+
+// objectsOf returns the object that each manifest applies.
+func objectsOf(ms []manifest) (map[resource.Name]objectRef, error) {
+	out := make(map[resource.Name]objectRef, len(ms))
+	for _, m := range ms {
+		meta, err := apimeta.Accessor(m.object)
+		if err != nil {
+			return nil, errors.Wrapf(err, "cannot read the %s's metadata", m.name)
+		}
+		gvk := m.object.GetObjectKind().GroupVersionKind()
+		out[m.name] = objectRef{apiVersion: gvk.GroupVersion().String(), kind: gvk.Kind, namespace: meta.GetNamespace(), name: meta.GetName()}
+	}
+	return out, nil
+}
+
+// requiredKey names the existing object of a composed resource among the
+// resources the function requires of Crossplane.
+func requiredKey(name resource.Name) string {
+	return "existing-" + string(name)
+}
+
+// checkOwnership makes sure the function composes over no object that is
+// not the DataVisualisation's. Before a resource is first composed (while
+// Crossplane observes no Object for it), the function requires of Crossplane
+// any existing object of its kind and name. It composes over one only when
+// the object names the DataVisualisation (its uid) as an owner: the mark
+// the function puts on everything it composes, and the viz operator did on
+// its objects, which the migration takes over. It returns the requirements,
+// and an error naming each object that blocks the instance and who owns it.
+func checkOwnership(req *fnv1.RunFunctionRequest, objects map[resource.Name]objectRef, uid string) (map[string]*fnv1.ResourceSelector, error) {
+	var required map[string]*fnv1.ResourceSelector
+	var blocked []string
+	for _, name := range composedNames {
+		if _, composed := req.GetObserved().GetResources()[string(name)]; composed {
+			continue
+		}
+		o := objects[name]
+		if required == nil {
+			required = make(map[string]*fnv1.ResourceSelector, len(composedNames))
+		}
+		required[requiredKey(name)] = &fnv1.ResourceSelector{
+			ApiVersion: o.apiVersion, Kind: o.kind, Namespace: &o.namespace,
+			Match: &fnv1.ResourceSelector_MatchName{MatchName: o.name},
+		}
+		for _, existing := range req.GetRequiredResources()[requiredKey(name)].GetItems() {
+			if !ownedBy(existing.GetResource(), uid) {
+				blocked = append(blocked, fmt.Sprintf("the %s %s/%s exists and is not this DataVisualisation's (%s)",
+					o.kind, o.namespace, o.name, owner(existing.GetResource())))
+			}
+		}
+	}
+	if len(blocked) > 0 {
+		return required, fmt.Errorf("cannot compose over an object of another owner: %s; remove or rename it, or this DataVisualisation",
+			strings.Join(blocked, "; "))
+	}
+	return required, nil
+}
+
+// ownedBy reports whether an object names the DataVisualisation, by its
+// uid, as an owner. A DataVisualisation without a uid (a crossplane render
+// preview) owns nothing.
+func ownedBy(o *structpb.Struct, uid string) bool {
+	for _, ref := range metadata(o)["ownerReferences"].GetListValue().GetValues() {
+		if uid != "" && ref.GetStructValue().GetFields()["uid"].GetStringValue() == uid {
+			return true
+		}
+	}
+	return false
+}
+
+// owner says who an object belongs to, as far as it tells: its owner
+// references, its Helm release, or the field manager that created it.
+func owner(o *structpb.Struct) string {
+	meta := metadata(o)
+	var owners []string
+	for _, ref := range meta["ownerReferences"].GetListValue().GetValues() {
+		f := ref.GetStructValue().GetFields()
+		owners = append(owners, fmt.Sprintf("%s %s, uid %s", f["kind"].GetStringValue(), f["name"].GetStringValue(), f["uid"].GetStringValue()))
+	}
+	if len(owners) > 0 {
+		return "owned by " + strings.Join(owners, " and ")
+	}
+	if release := meta["annotations"].GetStructValue().GetFields()["meta.helm.sh/release-name"].GetStringValue(); release != "" {
+		return "Helm release " + release
+	}
+	if managers := meta["managedFields"].GetListValue().GetValues(); len(managers) > 0 {
+		return "made by " + managers[0].GetStructValue().GetFields()["manager"].GetStringValue()
+	}
+	return "no owner named"
+}
+
+// setRequirements asks Crossplane for the existing objects that
+// checkOwnership needs, on every call, so that Crossplane sees the same
+// requirements each time and stops asking.
+func setRequirements(rsp *fnv1.RunFunctionResponse, required map[string]*fnv1.ResourceSelector) {
+	if len(required) > 0 {
+		rsp.Requirements = &fnv1.Requirements{Resources: required}
+	}
+}
+
+func metadata(o *structpb.Struct) map[string]*structpb.Value {
+	return o.GetFields()["metadata"].GetStructValue().GetFields()
+}
