@@ -51,7 +51,7 @@ render: $(FUNCTION) $(CROSSPLANE) ## Preview the example DataVisualisation: cros
 	    --function-annotations=render.crossplane.io/runtime-development-target=127.0.0.1:$(FUNCTION_PORT)
 
 .PHONY: test
-test: test-unit test-render test-xpkg ## Run every test: unit, render and validate, and package tests.
+test: test-unit test-xrd test-render test-xpkg ## Run every test: unit, the XRD's CRD, render and validate, and package tests.
 
 ##@ Development
 
@@ -94,6 +94,10 @@ FUZZTIME ?= 60s
 .PHONY: fuzz
 fuzz: ## Fuzz RunFunction for FUZZTIME (default 60s).
 	go test ./fn -run '^$$' -fuzz '^FuzzRunFunction$$' -fuzztime $(FUZZTIME)
+
+.PHONY: test-xrd
+test-xrd: ## Validate the CRD Crossplane makes from the XRD as the API server will: schema, CEL rules and their cost.
+	cd test && go test -count=1 -tags integration ./xrd/
 
 .PHONY: test-render
 test-render: $(FUNCTION) $(CROSSPLANE) ## Render every example/ case, compare it with its expected output, and validate it.
