@@ -31,10 +31,13 @@ const (
 	crossplaneVersion      = "v2.2.1"
 	providerKubernetes     = "github.com/crossplane-contrib/provider-kubernetes"
 	providerKubernetesVers = "v1.3.1"
+	certManager            = "github.com/cert-manager/cert-manager"
+	certManagerVersion     = "v1.17.2"
 )
 
 // A renderCase is an example folder: an xr.yaml, optionally its own
-// composition.yaml and observed.yaml, and its expected output: expected.yaml,
+// composition.yaml, observed.yaml and required-resources.yaml (what
+// Crossplane finds when the function asks), and its expected output: expected.yaml,
 // or expected-error.txt when the function rejects the XR.
 type renderCase struct {
 	name, dir string
@@ -80,6 +83,9 @@ func renderArgs(c renderCase, addr string, extra ...string) []string {
 	if observed := filepath.Join(c.dir, "observed.yaml"); fileExists(observed) {
 		args = append(args, "--observed-resources="+observed)
 	}
+	if required := filepath.Join(c.dir, "required-resources.yaml"); fileExists(required) {
+		args = append(args, "--required-resources="+required)
+	}
 	return append(args, extra...)
 }
 
@@ -122,7 +128,8 @@ func TestRender(t *testing.T) {
 }
 
 // validator validates resources with crossplane beta validate, offline,
-// against the XRD, the function's Input CRD and provider-kubernetes' CRDs.
+// against the XRD, the function's Input CRD, provider-kubernetes' CRDs and
+// cert-manager's Certificate CRD.
 type validator struct {
 	extensions, cache, image string
 }
@@ -142,6 +149,9 @@ func newValidator(t *testing.T) validator {
 	for _, crd := range []string{"objects", "clusterproviderconfigs", "providerconfigs"} {
 		copyFile(t, filepath.Join(pk, "package", "crds", "kubernetes.m.crossplane.io_"+crd+".yaml"), filepath.Join(ext, crd+".yaml"))
 	}
+	// The kit's Certificate (example/data-manager/certificate.yaml).
+	cm := testenv.ModuleDir(t, certManager, certManagerVersion)
+	copyFile(t, filepath.Join(cm, "deploy", "crds", "crd-certificates.yaml"), filepath.Join(ext, "certificates.yaml"))
 
 	// beta validate always loads Crossplane's own CRDs from the package of a
 	// Crossplane image, which it would download. Seed its cache with the CRDs
@@ -209,7 +219,7 @@ func TestValidateExampleManifests(t *testing.T) {
 			return err
 		}
 		switch filepath.Base(path) {
-		case "expected.yaml", "observed.yaml", "xr.yaml": // Rendered, and validated, by TestValidate.
+		case "expected.yaml", "observed.yaml", "xr.yaml", "required-resources.yaml": // Rendered, and validated, by TestValidate; or render input.
 			return nil
 		}
 		files = append(files, path)
@@ -299,4 +309,123 @@ func writeFile(t *testing.T, path, content string) {
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
 	writeFile(t, to, readFile(t, from))
+}
+
+// TestKitSharesOneCertificate checks that the kit's configuration uses one
+// certificate per Data Manager namespace: the function's TLS Secret is the
+// Secret of the namespace's Certificate for the domain, the render example
+// is configured the same way, no issuer is set that would ask for a
+// certificate per instance, and the rendered Ingress names the shared
+// Secret.
+func TestKitSharesOneCertificate(t *testing.T) {
+	addr := setup(t)
+	env := map[string]string{}
+	for _, doc := range strings.Split(readFile(t, filepath.Join(*repo, "example", "platform", "function.yaml")), "\n---\n") {
+		var drc struct {
+			Kind string `json:"kind"`
+			Spec struct {
+				DeploymentTemplate struct {
+					Spec struct {
+						Template struct {
+							Spec struct {
+								Containers []struct {
+									Env []struct{ Name, Value string } `json:"env"`
+								} `json:"containers"`
+							} `json:"spec"`
+						} `json:"template"`
+					} `json:"spec"`
+				} `json:"deploymentTemplate"`
+			} `json:"spec"`
+		}
+		if err := yaml.Unmarshal([]byte(doc), &drc); err != nil {
+			t.Fatal(err)
+		}
+		for _, ct := range drc.Spec.DeploymentTemplate.Spec.Template.Spec.Containers {
+			for _, e := range ct.Env {
+				env[e.Name] = e.Value
+			}
+		}
+	}
+	var cert struct {
+		Spec struct {
+			SecretName string   `json:"secretName"`
+			DNSNames   []string `json:"dnsNames"`
+		} `json:"spec"`
+	}
+	if err := yaml.Unmarshal([]byte(readFile(t, filepath.Join(*repo, "example", "data-manager", "certificate.yaml"))), &cert); err != nil {
+		t.Fatal(err)
+	}
+	var comp struct {
+		Spec struct {
+			Pipeline []struct {
+				Input map[string]any `json:"input"`
+			} `json:"pipeline"`
+		} `json:"spec"`
+	}
+	if err := yaml.Unmarshal([]byte(readFile(t, filepath.Join(*repo, "example", "composition.yaml"))), &comp); err != nil {
+		t.Fatal(err)
+	}
+	input := comp.Spec.Pipeline[0].Input
+	want := map[string]any{
+		"the function's INGRESS_TLS_SECRET":        env["INGRESS_TLS_SECRET"],
+		"the function's INGRESS_DOMAIN":            env["INGRESS_DOMAIN"],
+		"the function's INGRESS_CERT_ISSUER":       env["INGRESS_CERT_ISSUER"],
+		"the render example's ingressTlsSecret":    input["ingressTlsSecret"],
+		"the render example's ingressCertIssuer":   input["ingressCertIssuer"],
+		"the render example's ingressDomain":       input["ingressDomain"],
+		"the Certificate's Secret and dnsNames[0]": cert.Spec.SecretName + " " + cert.Spec.DNSNames[0],
+	}
+	if diff := cmp.Diff(map[string]any{
+		"the function's INGRESS_TLS_SECRET":        cert.Spec.SecretName,
+		"the function's INGRESS_DOMAIN":            cert.Spec.DNSNames[0],
+		"the function's INGRESS_CERT_ISSUER":       "",
+		"the render example's ingressTlsSecret":    cert.Spec.SecretName,
+		"the render example's ingressCertIssuer":   nil,
+		"the render example's ingressDomain":       cert.Spec.DNSNames[0],
+		"the Certificate's Secret and dnsNames[0]": "squonk2-viz-tls squonk.example.org",
+	}, want); diff != "" {
+		t.Errorf("the kit's TLS settings disagree: -want, +got:\n%s", diff)
+	}
+
+	r := testenv.Run(nil, *crossplane, renderArgs(renderCase{name: "example", dir: filepath.Join(*repo, "example")}, addr)...)
+	if r.Err != nil {
+		t.Fatalf("crossplane render: %v\n%s", r.Err, r.Stderr)
+	}
+	var found bool
+	for _, doc := range strings.Split(r.Stdout, "\n---\n") {
+		var o struct {
+			Spec struct {
+				ForProvider struct {
+					Manifest struct {
+						Kind     string `json:"kind"`
+						Metadata struct {
+							Annotations map[string]string `json:"annotations"`
+						} `json:"metadata"`
+						Spec struct {
+							TLS []struct {
+								SecretName string `json:"secretName"`
+							} `json:"tls"`
+						} `json:"spec"`
+					} `json:"manifest"`
+				} `json:"forProvider"`
+			} `json:"spec"`
+		}
+		if err := yaml.Unmarshal([]byte(doc), &o); err != nil {
+			t.Fatal(err)
+		}
+		m := o.Spec.ForProvider.Manifest
+		if m.Kind != "Ingress" {
+			continue
+		}
+		found = true
+		if len(m.Spec.TLS) != 1 || m.Spec.TLS[0].SecretName != cert.Spec.SecretName {
+			t.Errorf("the rendered Ingress's TLS: want the Secret %s, got %+v", cert.Spec.SecretName, m.Spec.TLS)
+		}
+		if issuer, ok := m.Metadata.Annotations["cert-manager.io/cluster-issuer"]; ok {
+			t.Errorf("the rendered Ingress asks cert-manager for a certificate of its own (%s)", issuer)
+		}
+	}
+	if !found {
+		t.Errorf("crossplane render composed no Ingress:\n%s", r.Stdout)
+	}
 }
