@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"gopkg.in/yaml.v2"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -48,10 +50,19 @@ type cluster struct {
 	// functionMetricsAddr is where the function serves its metrics: the
 	// runtime's port 8080, moved to loopback.
 	functionMetricsAddr string
+	functionArgs        []string
 	functionEnv         []string
+	crossplane          *process
+	crossplaneArgs      []string
+	crossplaneEnv       []string
 	apiPort             string
 	registry            string
 	provider            *process
+	providerMetricsAddr string
+	kubelet             *kubelet
+	apiserver           *process
+	apiserverArgs       []string
+	admin               keyPair
 }
 
 func (c *cluster) path(elem ...string) string {
@@ -97,6 +108,25 @@ func (c *cluster) applyFile(ctx context.Context, file string, keep func(doc stri
 }
 
 // kind returns the kind of a YAML document.
+// applyHelmCRD applies a CRD that a Helm chart templates, less its labels,
+// whose values are templates.
+func (c *cluster) applyHelmCRD(ctx context.Context, file string) error {
+	b, err := os.ReadFile(file) //nolint:gosec // A CRD in the module cache.
+	if err != nil {
+		return err
+	}
+	crd, err := fromYAML(string(b))
+	if err != nil {
+		return err
+	}
+	unstructured.RemoveNestedField(crd, "metadata", "labels")
+	y, err := yaml.Marshal(crd)
+	if err != nil {
+		return err
+	}
+	return c.apply(ctx, string(y))
+}
+
 func kind(doc string) string {
 	for _, line := range strings.Split(doc, "\n") {
 		if k, ok := strings.CutPrefix(line, "kind: "); ok {
@@ -152,24 +182,22 @@ func (c *cluster) startControlPlane(ctx context.Context) error {
 		return err
 	}
 	apiDir := filepath.Join(pki, "apiserver")
-	apiserver, err := c.ps.start("kube-apiserver", nil, filepath.Join(c.cfg.bin, "kube-apiserver"),
-		"--etcd-servers", "http://"+addr(etcdClient),
+	c.apiserverArgs = []string{
+		"--etcd-servers", "http://" + addr(etcdClient),
 		"--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", fmt.Sprint(apiPort),
 		"--tls-cert-file", filepath.Join(apiDir, "tls.crt"), "--tls-private-key-file", filepath.Join(apiDir, "tls.key"),
 		"--client-ca-file", filepath.Join(apiDir, "ca.crt"),
 		"--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file", saPub, "--service-account-signing-key-file", saKey,
 		"--service-cluster-ip-range", "10.0.0.0/24", "--authorization-mode", "RBAC",
-		"--disable-admission-plugins", "ServiceAccount", "--cert-dir", c.path("apiserver-certs"))
-	if err != nil {
-		return err
+		"--disable-admission-plugins", "ServiceAccount", "--cert-dir", c.path("apiserver-certs"),
 	}
-
 	c.kubeconfig = c.path("kubeconfig")
 	if err := os.WriteFile(c.kubeconfig, []byte(kubeconfig("https://"+addr(apiPort), c.kubeCA.pem, admin)), 0o600); err != nil {
 		return err
 	}
-	if err := waitReady(ctx, "https://"+addr(apiPort)+"/readyz", c.kubeCA.pem, admin, apiserver); err != nil {
+	c.admin = admin
+	if err := c.runAPIServer(ctx); err != nil {
 		return err
 	}
 	restCfg, err := clientcmd.BuildConfigFromFlags("", c.kubeconfig)
@@ -189,6 +217,17 @@ func (c *cluster) startControlPlane(ctx context.Context) error {
 		"--cluster-signing-cert-file", filepath.Join(caDir, "tls.crt"), "--cluster-signing-key-file", filepath.Join(caDir, "tls.key"),
 		"--controllers", "*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-persistentvolume-binder,-attachdetach,-persistentvolume-expander,-route")
 	return err
+}
+
+// runAPIServer starts kube-apiserver as startControlPlane set it up, and
+// waits until it is ready.
+func (c *cluster) runAPIServer(ctx context.Context) error {
+	var err error
+	c.apiserver, err = c.ps.start("kube-apiserver", nil, filepath.Join(c.cfg.bin, "kube-apiserver"), c.apiserverArgs...)
+	if err != nil {
+		return err
+	}
+	return waitReady(ctx, "https://127.0.0.1:"+c.apiPort+"/readyz", c.kubeCA.pem, c.admin, c.apiserver)
 }
 
 func pemBlock(typ string, der []byte) []byte {

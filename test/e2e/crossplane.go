@@ -19,8 +19,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
 
 	"github.com/informaticsmatters/function-squonk2-viz/test/internal/testenv"
 )
@@ -31,6 +33,8 @@ const (
 	crossplaneVersion      = "v2.4.0"
 	providerKubernetes     = "github.com/crossplane-contrib/provider-kubernetes"
 	providerKubernetesVers = "v1.3.1"
+	certManager            = "github.com/cert-manager/cert-manager"
+	certManagerVersion     = "v1.17.2"
 
 	// packageVersion is the tag the packages are pushed with.
 	packageVersion = "v0.1.0"
@@ -58,7 +62,11 @@ func (c *cluster) startCrossplane(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	env := []string{"KUBECONFIG=" + c.kubeconfig, "POD_NAMESPACE=crossplane-system"}
+	chartArgs, chartEnv, err := crossplaneChartDefaults(filepath.Join(xp, "cluster", "charts", "crossplane"))
+	if err != nil {
+		return err
+	}
+	env := append([]string{"KUBECONFIG=" + c.kubeconfig, "TLS_CLIENT_CERTS_DIR=" + c.path("pki", "xfn-client")}, chartEnv...)
 	core := filepath.Join(c.cfg.bin, "crossplane-core")
 	// init applies Crossplane's CRDs and then objects of those kinds, which
 	// fails until the CRDs are established: retry.
@@ -86,12 +94,75 @@ func (c *cluster) startCrossplane(ctx context.Context) error {
 	if err := os.MkdirAll(cache, 0o750); err != nil { // Crossplane needs it to exist.
 		return err
 	}
-	_, err = c.ps.start("crossplane", env, core, "core", "start", "--debug", "--enable-webhooks=false",
-		"--package-runtime=Function=External;Provider=External",
-		"--tls-client-certs-dir="+c.path("pki", "xfn-client"), "--cache-dir="+cache,
+	// The chart's arguments, and what this machine needs: the suite plays
+	// the package runtime (there is no kubelet), the API server cannot reach
+	// a webhook Service (there is no cluster network), and the ports and
+	// the cache are the machine's.
+	c.crossplaneEnv = env
+	c.crossplaneArgs = append(append([]string{"core", "start"}, chartArgs...),
+		"--package-runtime=Function=External;Provider=External", "--enable-webhooks=false", "--cache-dir="+cache,
 		fmt.Sprintf("--metrics-port=%d", ports[0]), fmt.Sprintf("--health-probe-port=%d", ports[1]),
 		fmt.Sprintf("--webhook-port=%d", ports[2]))
+	return c.runCrossplane()
+}
+
+// runCrossplane starts Crossplane core as startCrossplane set it up. Its
+// leader election looks for its namespace where a Pod has it, in
+// /run/secrets/kubernetes.io/serviceaccount/namespace: the suite puts it
+// there, in a private mount namespace.
+func (c *cluster) runCrossplane() error {
+	script := fmt.Sprintf(`mount -t tmpfs tmpfs /run && mkdir -p %[1]s && printf crossplane-system >%[1]s/namespace && exec "$@"`, serviceAccountDir)
+	var err error
+	c.crossplane, err = c.ps.start("crossplane", c.crossplaneEnv, "unshare",
+		append([]string{"--mount", "--", "sh", "-c", script, "crossplane", filepath.Join(c.cfg.bin, "crossplane-core")}, c.crossplaneArgs...)...)
 	return err
+}
+
+// serviceAccountDir is where a Pod finds its service account.
+const serviceAccountDir = "/run/secrets/kubernetes.io/serviceaccount"
+
+// crossplaneChartDefaults returns the arguments and environment that
+// Crossplane's Helm chart gives the crossplane container by default, read
+// from the chart's values: its args, leader election, the Go runtime's
+// limits (GOMAXPROCS and GOMEMLIMIT, from the container's resource limits)
+// and the names the chart gives its service account and TLS Secrets.
+func crossplaneChartDefaults(chart string) ([]string, []string, error) {
+	b, err := os.ReadFile(filepath.Join(chart, "values.yaml")) //nolint:gosec // The chart in the module cache.
+	if err != nil {
+		return nil, nil, err
+	}
+	var values struct {
+		Args           []string `json:"args"`
+		LeaderElection bool     `json:"leaderElection"`
+		Resources      struct {
+			Limits struct {
+				CPU    string `json:"cpu"`
+				Memory string `json:"memory"`
+			} `json:"limits"`
+		} `json:"resourcesCrossplane"`
+	}
+	if err := yaml.Unmarshal(b, &values); err != nil {
+		return nil, nil, err
+	}
+	cpu, err := resource.ParseQuantity(values.Resources.Limits.CPU)
+	if err != nil {
+		return nil, nil, fmt.Errorf("resourcesCrossplane.limits.cpu: %w", err)
+	}
+	memory, err := resource.ParseQuantity(values.Resources.Limits.Memory)
+	if err != nil {
+		return nil, nil, fmt.Errorf("resourcesCrossplane.limits.memory: %w", err)
+	}
+	env := []string{
+		// A resourceFieldRef with divisor 1 rounds the CPU limit up.
+		fmt.Sprintf("GOMAXPROCS=%d", (cpu.MilliValue()+999)/1000),
+		fmt.Sprintf("GOMEMLIMIT=%d", memory.Value()),
+		"POD_NAMESPACE=crossplane-system",
+		"POD_SERVICE_ACCOUNT=crossplane",
+		fmt.Sprintf("LEADER_ELECTION=%t", values.LeaderElection),
+		"TLS_SERVER_SECRET_NAME=crossplane-tls-server",
+		"TLS_CLIENT_SECRET_NAME=crossplane-tls-client",
+	}
+	return values.Args, env, nil
 }
 
 // startProvider installs provider-kubernetes' namespaced CRDs and the
@@ -124,7 +195,7 @@ func (c *cluster) startProvider(ctx context.Context) error {
 	if err := c.applyFile(ctx, filepath.Join("testdata", "provider-system-rbac.yaml"), nil); err != nil {
 		return err
 	}
-	for _, f := range []string{"provider-kubernetes-rbac.yaml", "provider-kubernetes.yaml"} {
+	for _, f := range []string{"provider-kubernetes-rbac.yaml", "provider-kubernetes.yaml", "crossplane-rbac.yaml"} {
 		if err := c.applyFile(ctx, filepath.Join(c.cfg.repo, "example", "platform", f), func(doc string) bool {
 			return kind(doc) != "Provider"
 		}); err != nil {
@@ -144,8 +215,8 @@ func (c *cluster) startProvider(ctx context.Context) error {
 // runProvider starts provider-kubernetes as it runs in a cluster: with the
 // in-cluster configuration of its service account (a token in a private
 // mount of /run/secrets, and KUBERNETES_SERVICE_HOST), which is also what
-// its InjectedIdentity provider config uses. It polls every few seconds, so
-// that the suite sees changes quickly.
+// its InjectedIdentity provider config uses, and with the arguments and
+// environment of the platform's DeploymentRuntimeConfig.
 func (c *cluster) runProvider(ctx context.Context) error {
 	token, err := c.kubectl(ctx, "", "-n", "crossplane-system", "create", "token", "provider-kubernetes", "--duration=2h")
 	if err != nil {
@@ -164,17 +235,22 @@ func (c *cluster) runProvider(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	const secrets = "/run/secrets/kubernetes.io/serviceaccount"
-	script := fmt.Sprintf(`mount -t tmpfs tmpfs /run && mkdir -p %[1]s && cp %[2]s/* %[1]s/ && exec "$@"`, secrets, sa)
-	c.provider, err = c.ps.start("provider-kubernetes",
-		[]string{
-			"KUBECONFIG=", "KUBERNETES_SERVICE_HOST=127.0.0.1", "KUBERNETES_SERVICE_PORT=" + c.apiPort,
-			"TLS_SERVER_CERTS_DIR=" + c.path("pki", "provider"),
-		},
-		"unshare", "--mount", "--", "sh", "-c", script, "provider-kubernetes",
-		filepath.Join(c.cfg.bin, "provider-kubernetes"), "--debug", "--poll=5s",
-		fmt.Sprintf("--webhook-port=%d", ports[0]),
+	script := fmt.Sprintf(`mount -t tmpfs tmpfs /run && mkdir -p %[1]s && cp %[2]s/* %[1]s/ && exec "$@"`, serviceAccountDir, sa)
+	args, env, err := runtimeContainer(filepath.Join(c.cfg.repo, "example", "platform", "provider-kubernetes.yaml"))
+	if err != nil {
+		return err
+	}
+	env = append(env, "KUBECONFIG=", "KUBERNETES_SERVICE_HOST=127.0.0.1", "KUBERNETES_SERVICE_PORT="+c.apiPort,
+		"POD_NAMESPACE=crossplane-system", "TLS_SERVER_CERTS_DIR="+c.path("pki", "provider"))
+	// The DeploymentRuntimeConfig's arguments, and this machine's ports.
+	c.providerMetricsAddr = addr(ports[1])
+	args = append(args, fmt.Sprintf("--webhook-port=%d", ports[0]),
 		"--metrics-bind-address="+addr(ports[1]), "--health-probe-bind-addr="+addr(ports[2]))
+	c.provider, err = c.ps.start("provider-kubernetes", env,
+		"unshare", append([]string{
+			"--mount", "--", "sh", "-c", script, "provider-kubernetes",
+			filepath.Join(c.cfg.bin, "provider-kubernetes"),
+		}, args...)...)
 	return err
 }
 
@@ -235,11 +311,11 @@ spec:
 		return err
 	}
 	platform := filepath.Join(c.cfg.repo, "example", "platform", "function.yaml")
-	env, err := runtimeEnv(platform)
+	args, env, err := runtimeContainer(platform)
 	if err != nil {
 		return err
 	}
-	c.functionEnv = env
+	c.functionArgs, c.functionEnv = args, env
 	if err := c.applyFile(ctx, platform, nil); err != nil {
 		return err
 	}
@@ -297,12 +373,12 @@ func (c *cluster) installConfiguration(ctx context.Context) error {
 	return c.waitCondition(ctx, "compositeresourcedefinition.apiextensions.crossplane.io/datavisualisations.squonk.it", "Established", 2*time.Minute)
 }
 
-// runtimeEnv returns the environment that the DeploymentRuntimeConfig in
-// file sets on the package runtime container.
-func runtimeEnv(file string) ([]string, error) {
+// runtimeContainer returns the arguments and the environment that the
+// DeploymentRuntimeConfig in file sets on the package runtime container.
+func runtimeContainer(file string) ([]string, []string, error) {
 	b, err := os.ReadFile(file) //nolint:gosec // The repository's example.
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, doc := range strings.Split(string(b), "\n---\n") {
 		if kind(doc) != "DeploymentRuntimeConfig" {
@@ -310,7 +386,7 @@ func runtimeEnv(file string) ([]string, error) {
 		}
 		obj, err := fromYAML(doc)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		containers, _, _ := unstructured.NestedSlice(obj, "spec", "deploymentTemplate", "spec", "template", "spec", "containers")
 		for _, ct := range containers {
@@ -318,16 +394,21 @@ func runtimeEnv(file string) ([]string, error) {
 			if m["name"] != "package-runtime" {
 				continue
 			}
+			list, _ := m["args"].([]any)
+			args := make([]string, 0, len(list))
+			for _, a := range list {
+				args = append(args, fmt.Sprint(a))
+			}
 			vars, _ := m["env"].([]any)
 			env := make([]string, 0, len(vars))
 			for _, v := range vars {
 				e, _ := v.(map[string]any)
 				env = append(env, fmt.Sprintf("%v=%v", e["name"], e["value"]))
 			}
-			return env, nil
+			return args, env, nil
 		}
 	}
-	return nil, fmt.Errorf("no package-runtime container env in a DeploymentRuntimeConfig of %s", file)
+	return nil, nil, fmt.Errorf("no package-runtime container in a DeploymentRuntimeConfig of %s", file)
 }
 
 // setting returns the value of one of the function's environment variables.
@@ -390,8 +471,11 @@ func (c *cluster) runFunction() error {
 		c.functionMetricsAddr = addr(port)
 	}
 	var err error
-	c.function, err = c.ps.start("function", c.functionEnv, c.cfg.functionBinary,
-		"--debug", "--address", c.functionAddr, "--metrics-address", c.functionMetricsAddr, "--tls-server-certs-dir", c.path("pki", "function"))
+	// The DeploymentRuntimeConfig's arguments, and this machine's ports and
+	// certificates: on loopback, not the runtime's :9443 and :8080.
+	args := append(append([]string{}, c.functionArgs...),
+		"--address", c.functionAddr, "--metrics-address", c.functionMetricsAddr, "--tls-server-certs-dir", c.path("pki", "function"))
+	c.function, err = c.ps.start("function", c.functionEnv, c.cfg.functionBinary, args...)
 	if err != nil {
 		return err
 	}

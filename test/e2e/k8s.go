@@ -24,7 +24,6 @@ var (
 	gvrService    = schema.GroupVersionResource{Version: "v1", Resource: "services"}
 	gvrIngress    = schema.GroupVersionResource{Group: "networking.k8s.io", Version: "v1", Resource: "ingresses"}
 	gvrPod        = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
-	gvrNode       = schema.GroupVersionResource{Version: "v1", Resource: "nodes"}
 	gvrBinding    = schema.GroupVersionResource{Version: "v1", Resource: "bindings"}
 	gvrCRD        = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 )

@@ -16,14 +16,56 @@ import (
 
 const legacyInstance = "instance-legacy"
 
+// looseInstance was created under the operator's CRD with a value the XRD's
+// schema refuses, and the function too.
+const looseInstance = "instance-legacy-loose"
+
+// looseInstanceYAML is that instance: its proxy body size is not a size.
+var looseInstanceYAML = `
+apiVersion: squonk.it/v1
+kind: DataVisualisation
+metadata: {name: ` + looseInstance + `, namespace: ` + dmNamespace + `}
+spec:
+  imDataManager:
+    imageTag: 1.1.0
+    ingressProxyBodySize: 1 MB
+    project: {claimName: dm-project-efb35c90, id: project-eb03b20f}
+`
+
 // migrateFromTheOperator sets up what the kopf operator left, then follows
 // docs/migration.md from its step 2 (setUp did step 1), and checks the
 // outcome.
 func migrateFromTheOperator(ctx context.Context, t *testing.T) {
 	t.Helper()
 	dv, before := operatorWorld(ctx, t)
+	if err := c.apply(ctx, looseInstanceYAML); err != nil {
+		t.Fatalf("the operator's CRD refused %s: %v", looseInstance, err)
+	}
 	followMigration(ctx, t)
 	checkMigrated(ctx, t, dv, before)
+	checkRatcheting(ctx, t)
+}
+
+// checkRatcheting proves that an instance created under the operator's
+// looser CRD, with a value the new schema refuses, can still be read, have
+// its status written and be deleted (the API server's validation
+// ratcheting), while a new one like it is refused at create.
+func checkRatcheting(ctx context.Context, t *testing.T) {
+	t.Helper()
+	_, xr, err := await(ctx, gvrXR, looseInstance, xrCondition("InputValid", "False"))
+	if err != nil {
+		t.Fatalf("the function's verdict was not written to %s's status: %v", looseInstance, err)
+	}
+	if _, _, msg := condition(xr, "InputValid"); !strings.Contains(msg, "spec.imDataManager.ingressProxyBodySize") {
+		t.Errorf("InputValid does not name the field: %s", msg)
+	}
+	again := strings.Replace(looseInstanceYAML, looseInstance, looseInstance+"-new", 1)
+	if err := c.apply(ctx, again); err == nil || !strings.Contains(err.Error(), "spec.imDataManager.ingressProxyBodySize") {
+		t.Errorf("the API server did not refuse a new instance like %s, naming the field: %v", looseInstance, err)
+	}
+	if _, err := deleteAndAwaitGone(ctx, looseInstance); err != nil {
+		t.Fatalf("cannot delete %s: %v", looseInstance, err)
+	}
 }
 
 // operatorWorld makes what the operator left, and returns the instance and
@@ -83,7 +125,11 @@ func followMigration(ctx context.Context, t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, n := range strings.Fields(names) {
-		if _, err := c.kubectl(ctx, "", "-n", dmNamespace, "annotate", "ingress", n[strings.Index(n, "/")+1:], "kubernetes.io/ingress.class-"); err != nil {
+		name := n[strings.Index(n, "/")+1:]
+		if i, err := c.get(ctx, gvrIngress, dmNamespace, name); err != nil || i == nil {
+			continue // No Ingress, as for an instance the operator never served.
+		}
+		if _, err := c.kubectl(ctx, "", "-n", dmNamespace, "annotate", "ingress", name, "kubernetes.io/ingress.class-"); err != nil {
 			t.Fatal(err)
 		}
 	}

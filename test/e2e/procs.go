@@ -112,6 +112,18 @@ func startTime(pid int) string {
 	return fields[19]
 }
 
+// find returns the process of that name started last, or nil.
+func (ps *processes) find(name string) *process {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	for i := len(ps.running) - 1; i >= 0; i-- {
+		if ps.running[i].name == name {
+			return ps.running[i]
+		}
+	}
+	return nil
+}
+
 // stopAll stops every process, the last started first.
 func (ps *processes) stopAll() {
 	ps.mu.Lock()

@@ -1,0 +1,108 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"github.com/crossplane/crossplane-runtime/v2/pkg/fieldpath"
+)
+
+// A badInput is a case of the function's bad-input table,
+// fn/testdata/bad-input.yaml.
+type badInput struct {
+	Name      string            `json:"name"`
+	Set       map[string]any    `json:"set"`
+	Remove    string            `json:"remove"`
+	Env       map[string]string `json:"env"`
+	Input     string            `json:"input"`
+	Field     string            `json:"field"`
+	Value     string            `json:"value"`
+	APIServer string            `json:"apiServer"`
+	Why       string            `json:"why"`
+}
+
+// index matches a list index at the end of a field path.
+var index = regexp.MustCompile(`\[\d+\]$`)
+
+// TestAdmissionMatrix (in a file that sorts after the others, so that it runs
+// once the XRD is installed) creates each case of the function's bad-input table
+// that concerns the DataVisualisation's own fields as the Data Manager would
+// (a server-side dry run), and checks that the API server refuses at create
+// those the table says it refuses, naming the field, and accepts the others,
+// for which the table says why only the function can refuse them. It prints
+// the matrix.
+func TestAdmissionMatrix(t *testing.T) {
+	ctx := context.Background()
+	b, err := os.ReadFile(filepath.Join(c.cfg.repo, "fn", "testdata", "bad-input.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table struct {
+		Base  string     `json:"base"`
+		Cases []badInput `json:"cases"`
+	}
+	if err := yaml.UnmarshalStrict(b, &table); err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	var own, refused int
+	for _, tc := range table.Cases {
+		if tc.Set == nil && tc.Remove == "" {
+			continue // The function's own settings: the API server never sees them.
+		}
+		own++
+		t.Run(tc.Name, func(t *testing.T) {
+			base, err := fromYAML(table.Base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := fieldpath.Pave(base)
+			_ = p.SetValue("metadata.name", "admission-check")
+			_ = p.SetValue("metadata.namespace", dmNamespace)
+			for path, v := range tc.Set {
+				if err := p.SetValue(path, v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.Remove != "" {
+				if err := p.DeleteField(tc.Remove); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err = c.client.Resource(gvrXR).Namespace(dmNamespace).Create(ctx, &unstructured.Unstructured{Object: p.UnstructuredContent()},
+				metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+			switch {
+			case tc.APIServer == "refuses" && err == nil:
+				t.Errorf("the API server accepted it; the table says it refuses it")
+			case tc.APIServer == "refuses" && !strings.Contains(err.Error(), tc.Field) && !strings.Contains(err.Error(), index.ReplaceAllString(tc.Field, "")):
+				t.Errorf("the API server refused it without naming %s: %v", tc.Field, err)
+			case tc.APIServer == "accepts" && err != nil:
+				t.Errorf("the API server refused it; the table says only the function does (%s): %v", tc.Why, err)
+			}
+			verdict := "function only: " + tc.Why
+			if err != nil {
+				refused++
+				verdict = "API server: " + strings.ReplaceAll(err.Error(), "|", "\\|")
+			}
+			rows = append(rows, fmt.Sprintf("| %s | %s | %s |", tc.Name, tc.Field, verdict))
+		})
+	}
+	admission = fmt.Sprintf("\n| bad input (fn/testdata/bad-input.yaml) | field | refused at create by |\n|---|---|---|\n%s\n\n"+
+		"%d of %d cases of the DataVisualisation's own fields refused by the API server at create (%.0f%%).\n",
+		strings.Join(rows, "\n"), refused, own, 100*float64(refused)/float64(own))
+	t.Log(admission)
+	if float64(refused) < 0.8*float64(own) {
+		t.Errorf("the API server refuses %d of %d cases; at least 80%% must be refused at create", refused, own)
+	}
+}
