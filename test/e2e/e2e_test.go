@@ -648,17 +648,12 @@ func mustGet(ctx context.Context, t *testing.T, gvr gvrType, name string) *unstr
 // waitXR waits until the DataVisualisation satisfies cond.
 func waitXR(ctx context.Context, t *testing.T, name, what string, cond func(*unstructured.Unstructured) bool) {
 	t.Helper()
-	var last *unstructured.Unstructured
-	if err := waitFor(ctx, 2*time.Minute, 500*time.Millisecond, name+": "+what, func() (bool, error) {
-		var err error
-		last, err = c.get(ctx, gvrXR, dmNamespace, name)
-		return last != nil && cond(last), err
-	}); err != nil {
+	if _, last, err := await(ctx, gvrXR, name, func(u *unstructured.Unstructured) bool { return u != nil && cond(u) }); err != nil {
 		if last != nil {
 			status, _, _ := unstructured.NestedFieldNoCopy(last.Object, "status")
-			t.Fatalf("%v\nlast status: %v", err, status)
+			t.Fatalf("%s: %s: %v\nlast status: %v", name, what, err, status)
 		}
-		t.Fatal(err)
+		t.Fatalf("%s: %s: %v", name, what, err)
 	}
 }
 

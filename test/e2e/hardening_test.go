@@ -205,7 +205,7 @@ func TestLiveFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, name := range names {
-			waitConverged(ctx, t, name)
+			checkConverged(ctx, t, name)
 		}
 	})
 	t.Run("ProviderRestarted", func(t *testing.T) {
@@ -226,7 +226,7 @@ func TestLiveFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, name := range names {
-			waitConverged(ctx, t, name)
+			checkConverged(ctx, t, name)
 		}
 		for _, d := range before {
 			if now, err := c.get(ctx, gvrDeployment, dmNamespace, d.GetName()); err != nil || now == nil || now.GetUID() != d.GetUID() {
@@ -259,10 +259,9 @@ func TestLiveFaults(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.kubectl(ctx, "", "-n", dmNamespace, "delete", "datavisualisation", name, "--wait=false"); err != nil {
+		if _, err := deleteAndAwaitGone(ctx, name); err != nil {
 			t.Fatal(err)
 		}
-		waitGone(ctx, t, name)
 	})
 }
 
@@ -270,58 +269,6 @@ func TestLiveFaults(t *testing.T) {
 func timed(what string) func() {
 	start := time.Now()
 	return func() { timings.add(what, time.Since(start)) }
-}
-
-// waitConverged waits until an instance has its URL, its Deployment and
-// exactly three Objects.
-func waitConverged(ctx context.Context, t *testing.T, name string) {
-	t.Helper()
-	url := "https://" + domain() + "/" + name
-	if err := waitFor(ctx, 3*time.Minute, time.Second, name+" to converge", func() (bool, error) {
-		xr, err := c.get(ctx, gvrXR, dmNamespace, name)
-		if err != nil || xr == nil {
-			return false, err
-		}
-		if got, _, _ := unstructured.NestedString(xr.Object, "status", "viz", "url"); got != url {
-			return false, fmt.Errorf("status.viz.url is %q", got)
-		}
-		if d, err := c.get(ctx, gvrDeployment, dmNamespace, name); err != nil || d == nil {
-			return false, fmt.Errorf("no Deployment yet (%w)", err)
-		}
-		objects, err := c.list(ctx, gvrObject, "crossplane.io/composite="+name)
-		if err != nil {
-			return false, err
-		}
-		if len(objects) > 3 {
-			return false, fmt.Errorf("%w: %d Objects: duplicated", errFinal, len(objects))
-		}
-		return len(objects) == 3, fmt.Errorf("%d Objects", len(objects))
-	}); err != nil {
-		t.Error(err)
-	}
-}
-
-// waitGone waits until an instance and everything composed for it are gone.
-func waitGone(ctx context.Context, t *testing.T, name string) {
-	t.Helper()
-	if err := waitFor(ctx, 3*time.Minute, time.Second, "everything of "+name+" to be deleted", func() (bool, error) {
-		var left []string
-		if xr, err := c.get(ctx, gvrXR, dmNamespace, name); err != nil || xr != nil {
-			left = append(left, "the DataVisualisation")
-		}
-		objects, err := c.list(ctx, gvrObject, "crossplane.io/composite="+name)
-		if err != nil || len(objects) > 0 {
-			left = append(left, fmt.Sprintf("%d Objects", len(objects)))
-		}
-		for _, gvr := range []gvrType{gvrDeployment, gvrService, gvrIngress} {
-			if o, err := c.get(ctx, gvr, dmNamespace, name); err != nil || o != nil {
-				left = append(left, gvr.Resource)
-			}
-		}
-		return len(left) == 0, fmt.Errorf("left: %s", strings.Join(left, ", "))
-	}); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // restartDuringABurst restarts a component, as a rollout or a node drain

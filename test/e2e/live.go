@@ -274,34 +274,39 @@ func deleteAtOnce(ctx context.Context, t *testing.T, what string, names []string
 
 // deleteAndAwaitGone deletes a DataVisualisation and returns how long it
 // took from the delete until it, its Objects, and its Deployment, Service
-// and Ingress were all gone.
+// and Ingress were all gone. It waits for the objects last: once no Object is
+// left, nothing can make them again.
 func deleteAndAwaitGone(ctx context.Context, name string) (time.Duration, error) {
-	objects, err := c.list(ctx, gvrObject, "crossplane.io/composite="+name)
-	if err != nil {
-		return 0, err
-	}
 	if err := c.client.Resource(gvrXR).Namespace(dmNamespace).Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
 		return 0, err
 	}
 	start := time.Now()
 	last := start
-	waits := []struct {
-		gvr  gvrType
-		name string
-	}{{gvrXR, name}, {gvrDeployment, name}, {gvrService, name}, {gvrIngress, name}}
-	for _, o := range objects {
-		waits = append(waits, struct {
-			gvr  gvrType
-			name string
-		}{gvrObject, o.GetName()})
-	}
-	for _, w := range waits {
-		at, _, err := await(ctx, w.gvr, w.name, gone)
+	awaitGone := func(gvr gvrType, name string) error {
+		at, _, err := await(ctx, gvr, name, gone)
 		if err != nil {
-			return 0, fmt.Errorf("%s is not gone: %w", w.name, err)
+			return fmt.Errorf("%s %s is not gone: %w", gvr.Resource, name, err)
 		}
 		if at.After(last) {
 			last = at
+		}
+		return nil
+	}
+	if err := awaitGone(gvrXR, name); err != nil {
+		return 0, err
+	}
+	objects, err := c.list(ctx, gvrObject, "crossplane.io/composite="+name)
+	if err != nil {
+		return 0, err
+	}
+	for _, o := range objects {
+		if err := awaitGone(gvrObject, o.GetName()); err != nil {
+			return 0, err
+		}
+	}
+	for _, gvr := range []gvrType{gvrDeployment, gvrService, gvrIngress} {
+		if err := awaitGone(gvr, name); err != nil {
+			return 0, err
 		}
 	}
 	return last.Sub(start), nil
