@@ -14,6 +14,7 @@ import (
 // A composition is what the function composes for one DataVisualisation:
 // everything but readiness, which it reads afresh on every call.
 type composition struct {
+	mode      mode
 	resources map[resource.Name]*structpb.Struct
 	objects   map[resource.Name]objectRef
 	uid       string

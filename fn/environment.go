@@ -35,6 +35,7 @@ func DefaultSettings() Settings {
 		applyPriorityClass: setting[bool]{From: defaultPath.Child("priorityClass", "apply")},
 		priorityClassName:  setting[string]{Value: defaultPriorityClassName, From: defaultPath.Child("priorityClass", "name")},
 		fsGroup:            setting[int64]{Value: defaultFSGroup, From: defaultPath.Child("fsGroup")},
+		mode:               setting[mode]{Value: modeProvider, From: defaultPath.Child("mode")},
 		providerConfigRef: setting[providerConfigRef]{
 			Value: providerConfigRef{Kind: defaultProviderConfigKind, Name: defaultProviderConfigName},
 			From:  defaultPath.Child("providerConfigRef"),

@@ -1,13 +1,16 @@
 // Package fn is a Crossplane composition function that turns a Squonk2
 // DataVisualisation into a running squonk2-viz-app instance: a Deployment, a
-// Service and an Ingress, each wrapped in a provider-kubernetes Object.
+// Service and an Ingress, each wrapped in a provider-kubernetes Object, or,
+// in the direct mode, composed as they are.
 //
 // A request passes each stage once, each in a file of its own: the
 // DataVisualisation is decoded (xr.go, decode.go), the settings resolved
 // (settings.go), every rule checked (validate.go), the instance resolved
-// (instance.go, names.go), its manifests built (manifests.go) and wrapped
-// (object.go), its status written (status.go) and its readiness read from
-// the observed Objects (ready.go). What it composes is cached (cache.go).
+// (instance.go, names.go), its manifests built (manifests.go) and carried as
+// its mode says (mode.go: object.go or direct.go), its ownership checked
+// (owners.go), its status written (status.go) and its readiness read from
+// what Crossplane observes (ready.go). What it composes is cached
+// (cache.go).
 package fn
 
 import (
@@ -44,7 +47,7 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		reject(rsp, err)
 		return rsp, nil
 	}
-	required, err := checkOwnership(req, comp.objects, comp.uid)
+	required, err := checkOwnership(req, comp.mode, comp.objects, comp.uid)
 	setRequirements(rsp, required)
 	if err != nil {
 		f.log.Debug("Blocked the DataVisualisation", "tag", req.GetMeta().GetTag(), "error", err.Error())
@@ -52,7 +55,7 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		return rsp, nil
 	}
 	setStatus(rsp, comp.viz)
-	setResources(rsp, req, comp.resources)
+	setResources(rsp, req, comp.mode, comp.resources)
 	f.log.Debug("Composed the viz instance", "tag", req.GetMeta().GetTag(), "url", comp.url)
 	return rsp, nil
 }
@@ -77,7 +80,7 @@ func (f *Function) compose(req *fnv1.RunFunctionRequest) (*composition, error) {
 	}
 	inst := newInstance(xr, s)
 	ms := manifests(inst)
-	resources, err := wrap(ms, inst.providerConfigRef)
+	resources, err := inst.mode.resources(ms, inst.providerConfigRef)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +92,7 @@ func (f *Function) compose(req *fnv1.RunFunctionRequest) (*composition, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "cannot compose status.viz")
 	}
-	comp := &composition{resources: resources, objects: objects, uid: inst.uid, viz: viz, url: inst.url()}
+	comp := &composition{mode: inst.mode, resources: resources, objects: objects, uid: inst.uid, viz: viz, url: inst.url()}
 	if cacheable {
 		f.cache.put(key, comp)
 	}

@@ -39,6 +39,12 @@ func TestRunFunctionGolden(t *testing.T) {
 				return allObserved(t, "True")
 			},
 		},
+		"DirectModeFirstReconcileOfDataManagerXR": {
+			reason: "In the direct mode the same manifests are composed as they are, under the direct mode's names, unready until Crossplane observes them.",
+			xr:     dmXR,
+			input:  directInput,
+			env:    map[string]string{envIngressDomain: "env.example.org", envIngressCertIssuer: "env-issuer"},
+		},
 		"MissingImageTag": {
 			reason: "A DataVisualisation without an imageTag is rejected with a Fatal result that names the field, and nothing is composed.",
 			xr:     strings.Replace(minimalXR, "imageTag: 0.1.6", "taskId: t", 1),

@@ -118,6 +118,30 @@ func observedObject(t *testing.T, ready, synced string) *fnv1.Resource {
 	return &fnv1.Resource{Resource: toStruct(t, y)}
 }
 
+// rolledOutStatus is the status of a Deployment of generation 1 that has
+// rolled out its one replica.
+const rolledOutStatus = `{observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1, conditions: [{type: Available, status: "True"}]}`
+
+// observedDirect is an object of the direct mode, as Crossplane observes it:
+// a Deployment of generation 1 with the supplied status ("" for none), a
+// Service or an Ingress.
+func observedDirect(t *testing.T, object resource.Name, status string) *fnv1.Resource {
+	t.Helper()
+	y := map[resource.Name]string{
+		nameDeployment: `{apiVersion: apps/v1, kind: Deployment, metadata: {name: viz, generation: 1}, spec: {replicas: 1}}`,
+		nameService:    `{apiVersion: v1, kind: Service, metadata: {name: viz}}`,
+		nameIngress:    `{apiVersion: networking.k8s.io/v1, kind: Ingress, metadata: {name: viz}}`,
+	}[object]
+	r := toStruct(t, y)
+	if status != "" {
+		r.Fields["status"] = structpb.NewStructValue(toStruct(t, status))
+	}
+	return &fnv1.Resource{Resource: r}
+}
+
+// directInput selects the direct mode.
+const directInput = "{apiVersion: viz.fn.squonk.it/v1beta1, kind: Input, mode: Direct}"
+
 func allObserved(t *testing.T, ready string) map[string]*fnv1.Resource {
 	t.Helper()
 	return map[string]*fnv1.Resource{

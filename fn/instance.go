@@ -58,6 +58,7 @@ type instance struct {
 	ingressCertIssuer string
 	proxyBodySize     string
 
+	mode              mode
 	providerConfigRef providerConfigRef
 }
 
@@ -101,6 +102,7 @@ func newInstance(xr *dataVisualisation, s Settings) *instance {
 		ingressTLSSecret:  s.ingressTLSSecret.Value,
 		ingressCertIssuer: s.ingressCertIssuer.Value,
 		proxyBodySize:     dm.IngressProxyBodySize,
+		mode:              s.mode.Value,
 		providerConfigRef: s.providerConfigRef.Value,
 	}
 	if dm.ImagePullSecrets == nil && s.imagePullSecret.Value != "" {

@@ -16,8 +16,8 @@ const (
 )
 
 // wrap wraps each manifest in a provider-kubernetes Object, with the
-// readiness policy of its kind, and returns them keyed by their composed
-// resource names as the protobuf structs a response carries.
+// readiness policy of its kind, and returns them keyed by their objects'
+// names as the protobuf structs a response carries.
 func wrap(ms []manifest, pc providerConfigRef) (map[resource.Name]*structpb.Struct, error) {
 	out := make(map[resource.Name]*structpb.Struct, len(ms))
 	for _, m := range ms {

@@ -40,17 +40,18 @@ func requiredKey(name resource.Name) string {
 
 // checkOwnership makes sure the function composes over no object that is
 // not the DataVisualisation's. Before a resource is first composed (while
-// Crossplane observes no Object for it), the function requires of Crossplane
+// Crossplane observes no composed resource for it in the mode), the
+// function requires of Crossplane
 // any existing object of its kind and name. It composes over one only when
 // the object names the DataVisualisation (its uid) as an owner: the mark
 // the function puts on everything it composes, and the viz operator did on
 // its objects, which the migration takes over. It returns the requirements,
 // and an error naming each object that blocks the instance and who owns it.
-func checkOwnership(req *fnv1.RunFunctionRequest, objects map[resource.Name]objectRef, uid string) (map[string]*fnv1.ResourceSelector, error) {
+func checkOwnership(req *fnv1.RunFunctionRequest, m mode, objects map[resource.Name]objectRef, uid string) (map[string]*fnv1.ResourceSelector, error) {
 	var required map[string]*fnv1.ResourceSelector
 	var blocked []string
 	for _, name := range composedNames {
-		if _, composed := req.GetObserved().GetResources()[string(name)]; composed {
+		if _, composed := req.GetObserved().GetResources()[string(m.composedName(name))]; composed {
 			continue
 		}
 		o := objects[name]

@@ -26,6 +26,7 @@ func TestRunFunctionNeverComposesOverAnotherOwnersObject(t *testing.T) {
 	cases := map[string]struct {
 		reason    string
 		uid       string
+		input     string
 		observed  func(t *testing.T) map[string]*fnv1.Resource
 		required  func(t *testing.T) map[string]*fnv1.Resources
 		wantKeys  []string
@@ -97,6 +98,44 @@ func TestRunFunctionNeverComposesOverAnotherOwnersObject(t *testing.T) {
 			wantKeys:  []string{"existing-deployment", "existing-ingress", "existing-service"},
 			wantBlock: []string{"the Deployment dm/viz-min", "made by kubectl-create"},
 		},
+		"DirectModeAHelmReleasesObject": {
+			reason: "In the direct mode too, an object of a Helm release blocks the instance.",
+			uid:    xrUID,
+			input:  directInput,
+			required: func(t *testing.T) map[string]*fnv1.Resources {
+				t.Helper()
+				return existing(t, `{apiVersion: apps/v1, kind: Deployment, metadata: {name: viz-min, namespace: dm, annotations: {meta.helm.sh/release-name: data-manager}}}`)
+			},
+			wantKeys:  []string{"existing-deployment", "existing-ingress", "existing-service"},
+			wantBlock: []string{"the Deployment dm/viz-min exists and is not this DataVisualisation's", "Helm release data-manager"},
+		},
+		"DirectModeComposedObjectsRequireNothing": {
+			reason: "Once Crossplane observes the direct mode's objects, the function asks for nothing.",
+			uid:    xrUID,
+			input:  directInput,
+			observed: func(t *testing.T) map[string]*fnv1.Resource {
+				t.Helper()
+				return map[string]*fnv1.Resource{
+					"deployment-direct": observedDirect(t, nameDeployment, ""),
+					"service-direct":    observedDirect(t, nameService, ""),
+					"ingress-direct":    observedDirect(t, nameIngress, ""),
+				}
+			},
+		},
+		"DirectModeAfterTheProviderMode": {
+			reason: "A DataVisualisation moved to the direct mode's Composition still has the provider mode's Objects: they are not the direct mode's, so the function checks each object, and composes over those that are its own.",
+			uid:    xrUID,
+			input:  directInput,
+			observed: func(t *testing.T) map[string]*fnv1.Resource {
+				t.Helper()
+				return allObserved(t, "True")
+			},
+			required: func(t *testing.T) map[string]*fnv1.Resources {
+				t.Helper()
+				return existing(t, `{apiVersion: apps/v1, kind: Deployment, metadata: {name: viz-min, namespace: dm, ownerReferences: [{apiVersion: squonk.it/v1, kind: DataVisualisation, name: viz-min, uid: `+xrUID+`, controller: true}]}}`)
+			},
+			wantKeys: []string{"existing-deployment", "existing-ingress", "existing-service"},
+		},
 		"ARenderPreviewOwnsNothing": {
 			reason: "Without a uid (crossplane render), the DataVisualisation owns no existing object.",
 			required: func(t *testing.T) map[string]*fnv1.Resources {
@@ -117,7 +156,7 @@ func TestRunFunctionNeverComposesOverAnotherOwnersObject(t *testing.T) {
 			if tc.uid != "" {
 				xr = strings.Replace(xr, "namespace: dm}", "namespace: dm, uid: "+tc.uid+"}", 1)
 			}
-			req := newRequest(t, toStruct(t, xr), "", observed)
+			req := newRequest(t, toStruct(t, xr), tc.input, observed)
 			if tc.required != nil {
 				req.RequiredResources = tc.required(t)
 			}

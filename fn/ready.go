@@ -43,17 +43,17 @@ const (
 	reasonWaiting      = "Waiting"
 )
 
-// A state is how far a composed Object has got.
+// A state is how far a composed resource has got.
 type state int
 
-// The states of a composed Object.
+// The states of a composed resource.
 const (
-	// stateMissing: Crossplane has not created the Object yet.
+	// stateMissing: Crossplane has not created it yet.
 	stateMissing state = iota
-	// stateUnready: the Object exists, but is not Ready (for the
-	// Deployment: not Available), or its last sync failed.
+	// stateUnready: it exists, but is not ready (for the Deployment: not
+	// rolled out), or, for an Object, its last sync failed.
 	stateUnready
-	// stateReady: the Object is Ready and Synced.
+	// stateReady: it is ready (for an Object: Ready and Synced).
 	stateReady
 )
 
@@ -68,11 +68,11 @@ func (s state) String() string {
 	}
 }
 
-// setResources adds the composed resources to the response, each with its
-// readiness from the observed Object, leaves those of earlier pipeline steps
-// as they were, and says on the ResourcesReady condition what the instance
-// waits for.
-func setResources(rsp *fnv1.RunFunctionResponse, req *fnv1.RunFunctionRequest, resources map[resource.Name]*structpb.Struct) {
+// setResources adds the composed resources to the response, each under its
+// mode's name and with its readiness from what Crossplane observes of it,
+// leaves those of earlier pipeline steps as they were, and says on the
+// ResourcesReady condition what the instance waits for.
+func setResources(rsp *fnv1.RunFunctionResponse, req *fnv1.RunFunctionRequest, m mode, resources map[resource.Name]*structpb.Struct) {
 	if rsp.GetDesired() == nil {
 		rsp.Desired = &fnv1.State{}
 	}
@@ -80,13 +80,14 @@ func setResources(rsp *fnv1.RunFunctionResponse, req *fnv1.RunFunctionRequest, r
 		rsp.Desired.Resources = make(map[string]*fnv1.Resource, len(resources))
 	}
 	var waiting []string
-	for _, name := range composedNames {
+	for _, object := range composedNames {
+		name := string(m.composedName(object))
 		ready := fnv1.Ready_READY_TRUE
-		if s := observedState(req, name); s != stateReady {
+		if s := m.state(req, object); s != stateReady {
 			ready = fnv1.Ready_READY_FALSE
-			waiting = append(waiting, string(name)+" "+s.String())
+			waiting = append(waiting, name+" "+s.String())
 		}
-		rsp.Desired.Resources[string(name)] = &fnv1.Resource{Resource: resources[name], Ready: ready}
+		rsp.Desired.Resources[name] = &fnv1.Resource{Resource: resources[object], Ready: ready}
 	}
 	if len(waiting) > 0 {
 		response.ConditionFalse(rsp, typeResourcesReady, reasonWaiting).WithMessage("Waiting for: " + strings.Join(waiting, ", "))
@@ -95,17 +96,13 @@ func setResources(rsp *fnv1.RunFunctionResponse, req *fnv1.RunFunctionRequest, r
 	response.ConditionTrue(rsp, typeResourcesReady, reasonAvailable)
 }
 
-// observedState returns the state of the observed composed resource name. It
-// reads only the Object's conditions, straight from the request, rather than
-// converting every observed resource (whose status holds the whole live
-// object) to a map.
-func observedState(req *fnv1.RunFunctionRequest, name resource.Name) state {
-	r, ok := req.GetObserved().GetResources()[string(name)]
-	if !ok {
-		return stateMissing
-	}
+// objectState returns the state of an observed provider-kubernetes Object.
+// It reads only the Object's conditions, straight from the request, rather
+// than converting the Object (whose status holds the whole live object) to a
+// map.
+func objectState(o *structpb.Struct) state {
 	ready, synced := false, true
-	for _, c := range r.GetResource().GetFields()["status"].GetStructValue().GetFields()["conditions"].GetListValue().GetValues() {
+	for _, c := range o.GetFields()["status"].GetStructValue().GetFields()["conditions"].GetListValue().GetValues() {
 		cs := c.GetStructValue().GetFields()
 		status := cs["status"].GetStringValue()
 		switch cs["type"].GetStringValue() {

@@ -11,24 +11,22 @@ import (
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 )
 
-func TestObservedState(t *testing.T) {
+func TestObjectState(t *testing.T) {
 	cases := map[string]struct {
-		reason   string
-		observed map[string]*fnv1.Resource
-		want     state
+		reason string
+		object *fnv1.Resource
+		want   state
 	}{
-		"Missing":        {reason: "An Object Crossplane has not created is missing.", want: stateMissing},
-		"NoConditions":   {reason: "A new Object without conditions is not ready.", observed: map[string]*fnv1.Resource{"deployment": observedObject(t, "", "")}, want: stateUnready},
-		"ReadyFalse":     {reason: "Ready=False is not ready.", observed: map[string]*fnv1.Resource{"deployment": observedObject(t, "False", "True")}, want: stateUnready},
-		"ReadyUnsynced":  {reason: "Ready=True with Synced=False is not ready.", observed: map[string]*fnv1.Resource{"deployment": observedObject(t, "True", "False")}, want: stateUnready},
-		"ReadyNoSynced":  {reason: "Ready=True without a Synced condition is ready.", observed: map[string]*fnv1.Resource{"deployment": observedObject(t, "True", "")}, want: stateReady},
-		"ReadyAndSynced": {reason: "Ready=True and Synced=True is ready.", observed: map[string]*fnv1.Resource{"deployment": observedObject(t, "True", "True")}, want: stateReady},
+		"NoConditions":   {reason: "A new Object without conditions is not ready.", object: observedObject(t, "", ""), want: stateUnready},
+		"ReadyFalse":     {reason: "Ready=False is not ready.", object: observedObject(t, "False", "True"), want: stateUnready},
+		"ReadyUnsynced":  {reason: "Ready=True with Synced=False is not ready.", object: observedObject(t, "True", "False"), want: stateUnready},
+		"ReadyNoSynced":  {reason: "Ready=True without a Synced condition is ready.", object: observedObject(t, "True", ""), want: stateReady},
+		"ReadyAndSynced": {reason: "Ready=True and Synced=True is ready.", object: observedObject(t, "True", "True"), want: stateReady},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			req := &fnv1.RunFunctionRequest{Observed: &fnv1.State{Resources: tc.observed}}
-			if got := observedState(req, nameDeployment); got != tc.want {
-				t.Errorf("%s\nobservedState(...): want %s, got %s", tc.reason, tc.want, got)
+			if got := objectState(tc.object.GetResource()); got != tc.want {
+				t.Errorf("%s\nobjectState(...): want %s, got %s", tc.reason, tc.want, got)
 			}
 		})
 	}
@@ -39,6 +37,7 @@ func TestObservedState(t *testing.T) {
 func TestRunFunctionReadiness(t *testing.T) {
 	cases := map[string]struct {
 		reason    string
+		input     string
 		observed  func(t *testing.T) map[string]*fnv1.Resource
 		wantReady map[string]fnv1.Ready
 		wantCond  *fnv1.Condition
@@ -83,6 +82,54 @@ func TestRunFunctionReadiness(t *testing.T) {
 				Target:  fnv1.Target_TARGET_COMPOSITE.Enum(),
 			},
 		},
+		"DirectNothingObserved": {
+			reason: "In the direct mode, objects that do not exist yet are not ready, under the direct mode's names.",
+			input:  directInput,
+			observed: func(*testing.T) map[string]*fnv1.Resource {
+				return nil
+			},
+			wantReady: map[string]fnv1.Ready{"deployment-direct": fnv1.Ready_READY_FALSE, "service-direct": fnv1.Ready_READY_FALSE, "ingress-direct": fnv1.Ready_READY_FALSE},
+			wantCond: &fnv1.Condition{
+				Type: typeResourcesReady, Status: fnv1.Status_STATUS_CONDITION_FALSE, Reason: reasonWaiting,
+				Message: ptrTo("Waiting for: deployment-direct not created yet, service-direct not created yet, ingress-direct not created yet"),
+				Target:  fnv1.Target_TARGET_COMPOSITE.Enum(),
+			},
+		},
+		"DirectDeploymentNotRolledOut": {
+			reason: "In the direct mode, the function itself holds the Deployment not ready until it has rolled out; the Service and the Ingress are ready as they exist.",
+			input:  directInput,
+			observed: func(t *testing.T) map[string]*fnv1.Resource {
+				t.Helper()
+				return map[string]*fnv1.Resource{
+					"deployment-direct": observedDirect(t, nameDeployment, `{observedGeneration: 1, replicas: 1, unavailableReplicas: 1}`),
+					"service-direct":    observedDirect(t, nameService, ""),
+					"ingress-direct":    observedDirect(t, nameIngress, ""),
+				}
+			},
+			wantReady: map[string]fnv1.Ready{"deployment-direct": fnv1.Ready_READY_FALSE, "service-direct": fnv1.Ready_READY_TRUE, "ingress-direct": fnv1.Ready_READY_TRUE},
+			wantCond: &fnv1.Condition{
+				Type: typeResourcesReady, Status: fnv1.Status_STATUS_CONDITION_FALSE, Reason: reasonWaiting,
+				Message: ptrTo("Waiting for: deployment-direct not ready"),
+				Target:  fnv1.Target_TARGET_COMPOSITE.Enum(),
+			},
+		},
+		"DirectAllReady": {
+			reason: "In the direct mode, a rolled-out Deployment, a Service and an Ingress make every composed resource ready.",
+			input:  directInput,
+			observed: func(t *testing.T) map[string]*fnv1.Resource {
+				t.Helper()
+				return map[string]*fnv1.Resource{
+					"deployment-direct": observedDirect(t, nameDeployment, rolledOutStatus),
+					"service-direct":    observedDirect(t, nameService, ""),
+					"ingress-direct":    observedDirect(t, nameIngress, ""),
+				}
+			},
+			wantReady: map[string]fnv1.Ready{"deployment-direct": fnv1.Ready_READY_TRUE, "service-direct": fnv1.Ready_READY_TRUE, "ingress-direct": fnv1.Ready_READY_TRUE},
+			wantCond: &fnv1.Condition{
+				Type: typeResourcesReady, Status: fnv1.Status_STATUS_CONDITION_TRUE, Reason: reasonAvailable,
+				Target: fnv1.Target_TARGET_COMPOSITE.Enum(),
+			},
+		},
 		"AllReady": {
 			reason: "When every Object is Ready, every composed resource is ready and the condition is True.",
 			observed: func(t *testing.T) map[string]*fnv1.Resource {
@@ -99,7 +146,7 @@ func TestRunFunctionReadiness(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			f := newFunction(map[string]string{envIngressDomain: "env.example.org"})
-			rsp := run(t, f, newRequest(t, toStruct(t, minimalXR), "", tc.observed(t)))
+			rsp := run(t, f, newRequest(t, toStruct(t, minimalXR), tc.input, tc.observed(t)))
 			got := map[string]fnv1.Ready{}
 			for n, r := range rsp.GetDesired().GetResources() {
 				got[n] = r.GetReady()
@@ -120,10 +167,12 @@ func TestRunFunctionReadiness(t *testing.T) {
 	}
 }
 
-// TestDeploymentReadinessQuery evaluates the Deployment's readiness query as
-// provider-kubernetes does (cel-go, the observed object as "object"), on the
-// states a Deployment passes through.
-func TestDeploymentReadinessQuery(t *testing.T) {
+// TestDeploymentReadinessRule checks the one rule of a Deployment's
+// readiness, as each mode applies it, on the states a Deployment passes
+// through: the provider mode's query, evaluated as provider-kubernetes does
+// (cel-go, the observed object as "object"), and the direct mode's
+// rolledOut.
+func TestDeploymentReadinessRule(t *testing.T) {
 	env, err := cel.NewEnv(cel.Variable("object", cel.AnyType))
 	if err != nil {
 		t.Fatal(err)
@@ -164,8 +213,16 @@ func TestDeploymentReadinessQuery(t *testing.T) {
 			deployment: `{metadata: {generation: 2}, spec: {replicas: 1}, status: {observedGeneration: 2, replicas: 1, availableReplicas: 1, conditions: [` + available + `]}}`,
 		},
 		"ScaledByHand": {
-			reason:     "Scaled to 3 by hand, with one replica available: not ready until the provider puts it back.",
+			reason:     "Scaled to 3 by hand, with one replica available: not ready until it is put back.",
 			deployment: `{metadata: {generation: 3}, spec: {replicas: 3}, status: {observedGeneration: 3, replicas: 3, updatedReplicas: 3, availableReplicas: 1, conditions: [` + available + `]}}`,
+		},
+		"CountsRightButNotAvailable": {
+			reason:     "Every count right, but the Available condition False: not ready.",
+			deployment: `{metadata: {generation: 1}, spec: {replicas: 1}, status: {observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1, conditions: [{type: Available, status: "False"}]}}`,
+		},
+		"NoConditions": {
+			reason:     "Every count right, but no conditions yet: not ready.",
+			deployment: `{metadata: {generation: 1}, spec: {replicas: 1}, status: {observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1}}`,
 		},
 	}
 	for name, tc := range cases {
@@ -179,7 +236,10 @@ func TestDeploymentReadinessQuery(t *testing.T) {
 				t.Fatalf("%s\nEval(...): %v", tc.reason, err)
 			}
 			if got.Value() != tc.want {
-				t.Errorf("%s\nEval(...): want %v, got %v", tc.reason, tc.want, got.Value())
+				t.Errorf("%s\nprovider mode: Eval(...): want %v, got %v", tc.reason, tc.want, got.Value())
+			}
+			if got := rolledOut(toStruct(t, tc.deployment)); got != tc.want {
+				t.Errorf("%s\ndirect mode: rolledOut(...): want %v, got %v", tc.reason, tc.want, got)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -45,6 +46,7 @@ type Settings struct {
 	applyPriorityClass setting[bool]
 	priorityClassName  setting[string]
 	fsGroup            setting[int64]
+	mode               setting[mode]
 	providerConfigRef  setting[providerConfigRef]
 }
 
@@ -114,6 +116,9 @@ func (s Settings) withInput(in *v1beta1.Input) Settings {
 		set(&s.priorityClassName, pc.Name, p.Child("priorityClass", "name"))
 	}
 	set(&s.fsGroup, in.FSGroup, p.Child("fsGroup"))
+	if in.Mode != nil {
+		s.mode = setting[mode]{Value: mode(*in.Mode), From: p.Child("mode")}
+	}
 	if ref := in.ProviderConfigRef; ref != nil {
 		s.providerConfigRef = setting[providerConfigRef]{
 			Value: providerConfigRef{Kind: ref.Kind, Name: ref.Name},
@@ -164,6 +169,9 @@ func (s Settings) Validate() field.ErrorList {
 		errs = append(errs, validateName(s.priorityClassName)...)
 	}
 	errs = append(errs, validateID(s.fsGroup, 0)...)
+	if !slices.Contains(modes, string(s.mode.Value)) {
+		errs = append(errs, field.NotSupported(s.mode.From, s.mode.Value, modes))
+	}
 	errs = append(errs, validateProviderConfigRef(s.providerConfigRef)...)
 	return errs
 }

@@ -102,6 +102,7 @@ func TestSettingsWithInput(t *testing.T) {
 				NodeSelector:      &v1beta1.NodeSelector{Key: str("k"), Value: str("v")},
 				PriorityClass:     &v1beta1.PriorityClass{Apply: ptrTo(true), Name: str("prio")},
 				FSGroup:           ptrTo(int64(7)),
+				Mode:              ptrTo(v1beta1.ModeDirect),
 				ProviderConfigRef: &v1beta1.ProviderConfigReference{Kind: "ProviderConfig", Name: "pc"},
 			},
 			want: func(s *Settings) {
@@ -116,6 +117,7 @@ func TestSettingsWithInput(t *testing.T) {
 				s.applyPriorityClass = setting[bool]{Value: true, From: inputPath.Child("priorityClass", "apply")}
 				s.priorityClassName = setting[string]{Value: "prio", From: inputPath.Child("priorityClass", "name")}
 				s.fsGroup = setting[int64]{Value: 7, From: inputPath.Child("fsGroup")}
+				s.mode = setting[mode]{Value: modeDirect, From: inputPath.Child("mode")}
 				s.providerConfigRef = setting[providerConfigRef]{Value: providerConfigRef{Kind: "ProviderConfig", Name: "pc"}, From: inputPath.Child("providerConfigRef")}
 			},
 		},

@@ -75,11 +75,31 @@ type Input struct {
 	// +optional
 	FSGroup *int64 `json:"fsGroup,omitempty"`
 
+	// Mode is how an instance's Deployment, Service and Ingress are
+	// composed: Provider (the default) wraps each in a provider-kubernetes
+	// Object, which applies it; Direct has Crossplane apply them itself,
+	// with no provider in the path.
+	// +kubebuilder:validation:Enum=Provider;Direct
+	// +optional
+	Mode *Mode `json:"mode,omitempty"`
+
 	// ProviderConfigRef names the provider-kubernetes provider config the
-	// composed Objects use. Defaults to the ClusterProviderConfig "default".
+	// composed Objects use, in the Provider mode. Defaults to the
+	// ClusterProviderConfig "default".
 	// +optional
 	ProviderConfigRef *ProviderConfigReference `json:"providerConfigRef,omitempty"`
 }
+
+// A Mode is how the function composes an instance's objects.
+type Mode string
+
+// The modes.
+const (
+	// ModeProvider wraps each object in a provider-kubernetes Object.
+	ModeProvider Mode = "Provider"
+	// ModeDirect composes each object itself: Crossplane applies it.
+	ModeDirect Mode = "Direct"
+)
 
 // NodeSelector is a single node-selector term of instance Pods.
 type NodeSelector struct {

@@ -58,6 +58,11 @@ func (in *Input) DeepCopyInto(out *Input) {
 		*out = new(int64)
 		**out = **in
 	}
+	if in.Mode != nil {
+		in, out := &in.Mode, &out.Mode
+		*out = new(Mode)
+		**out = **in
+	}
 	if in.ProviderConfigRef != nil {
 		in, out := &in.ProviderConfigRef, &out.ProviderConfigRef
 		*out = new(ProviderConfigReference)
