@@ -113,7 +113,7 @@ validate: test-render ## Validate the rendered examples against the XRD and CRDs
 .PHONY: test-xpkg
 test-xpkg: xpkg ## Open the built packages and check what is inside.
 	cd test && go test -count=1 -tags integration ./xpkg/ -function-xpkg=$(FUNCTION_XPKG) -configuration-xpkg=$(CONFIGURATION_XPKG) \
-	  -arch=$(ARCH) -dm-namespaces=$(DM_NAMESPACES)
+	  -arch=$(ARCH) -dm-namespaces=$(DM_NAMESPACES) -default-mode=$(DEFAULT_MODE)
 
 .PHONY: e2e
 e2e: $(E2E_TOOLS) xpkg ## The end-to-end suite: the Data Manager's actions on a real control plane.
@@ -185,13 +185,21 @@ push: $(CROSSPLANE) ## Push the built packages (every architecture in _output/) 
 # the Configuration package is built.
 DM_NAMESPACES ?= im-data-manager
 
+# The mode of a DataVisualisation that selects no Composition: provider (the
+# provider-kubernetes Objects) or direct (see the README, "Choosing a mode").
+# Set, like DM_NAMESPACES, when the Configuration package is built.
+DEFAULT_MODE ?= provider
+
 # Built every time: DM_NAMESPACES may have changed.
 $(CONFIGURATION_XPKG): $(wildcard package/configuration/*.yaml) $(CROSSPLANE) FORCE
 	@[[ "$(DM_NAMESPACES)" =~ ^[a-z0-9]([-a-z0-9]*[a-z0-9])?(:[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$$ ]] || \
 	  { echo "DM_NAMESPACES must be colon-separated namespace names, not '$(DM_NAMESPACES)'"; exit 1; }
 	@rm -rf $(OUTPUT)/configuration && mkdir -p $(OUTPUT)/configuration
 	cp package/configuration/*.yaml $(OUTPUT)/configuration/
+	@[[ "$(DEFAULT_MODE)" =~ ^(provider|direct)$$ ]] || { echo "DEFAULT_MODE must be provider or direct, not '$(DEFAULT_MODE)'"; exit 1; }
 	sed -i 's|^\(      data-manager.informaticsmatters.com/application-namespaces:\).*|\1 $(DM_NAMESPACES)|' $(OUTPUT)/configuration/xrd.yaml
+	sed -i '/^  defaultCompositionRef:/{n;s|name: .*|name: $(if $(filter direct,$(DEFAULT_MODE)),datavisualisations-direct.squonk.it,datavisualisations.squonk.it)|}' \
+	  $(OUTPUT)/configuration/xrd.yaml
 	$(CROSSPLANE) xpkg build --package-root=$(OUTPUT)/configuration --package-file=$@
 
 .PHONY: FORCE

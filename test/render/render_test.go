@@ -152,6 +152,8 @@ func newValidator(t *testing.T) validator {
 	// The kit's Certificate (example/data-manager/certificate.yaml).
 	cm := testenv.ModuleDir(t, certManager, certManagerVersion)
 	copyFile(t, filepath.Join(cm, "deploy", "crds", "crd-certificates.yaml"), filepath.Join(ext, "certificates.yaml"))
+	// The built-in kinds the direct mode composes.
+	writeKubeSchemas(t, ext)
 
 	// beta validate always loads Crossplane's own CRDs from the package of a
 	// Crossplane image, which it would download. Seed its cache with the CRDs
@@ -259,17 +261,25 @@ func TestValidateExampleManifests(t *testing.T) {
 	t.Logf("%s", got.Stdout)
 }
 
-// TestValidateRejectsBrokenXR proves the validation can fail: an XR that
-// breaks the XRD's schema is reported.
-func TestValidateRejectsBrokenXR(t *testing.T) {
+// TestValidateRejectsBrokenResources proves the validation can fail: an XR that
+// breaks the XRD's schema is reported, and so is a directly composed object
+// that breaks its kind's schema.
+func TestValidateRejectsBrokenResources(t *testing.T) {
 	if *crossplane == "" || *repo == "" {
 		t.Fatal("run with -crossplane and -repo (make test-render does)")
 	}
 	v := newValidator(t)
 	xr := readFile(t, filepath.Join(*repo, "example", "xr.yaml"))
+	// The objects the direct mode composes, without the partial XR render prints.
+	direct := readFile(t, filepath.Join(*repo, "example", "direct", "expected.yaml"))
+	direct = direct[strings.Index(direct, "\n---\napiVersion: apps/v1"):]
 	cases := map[string]struct {
 		broken, want string
 	}{
+		"ContainerPortAString":      {broken: strings.Replace(direct, "containerPort: 5170", "containerPort: http", 1), want: "containerPort"},
+		"DeploymentReplicasAString": {broken: strings.Replace(direct, "replicas: 1", "replicas: one", 1), want: "replicas"},
+		"ServicePortAString":        {broken: strings.Replace(direct, "port: 5170", "port: http", 1), want: "port"},
+		"IngressUnknownField":       {broken: strings.Replace(direct, "ingressClassName:", "ingressClassNmae:", 1), want: "ingressClassNmae"},
 		"ImageTagMissing":  {broken: strings.Replace(xr, "imageTag: 1.2.0", "taskId2: x", 1), want: "imageTag"},
 		"RunAsUserAString": {broken: strings.Replace(xr, "runAsUser: 1002", "runAsUser: root", 1), want: "runAsUser"},
 		"LabelsNotAList":   {broken: strings.Replace(xr, "labels:\n", "labels: oops\n  unused:\n", 1), want: "labels"},
@@ -277,7 +287,7 @@ func TestValidateRejectsBrokenXR(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			if tc.broken == xr {
-				t.Fatal("the example XR changed: this case no longer breaks it")
+				t.Fatal("the example XR changed: this case no longer breaks them")
 			}
 			got := v.validate([]byte(tc.broken))
 			if got.Err == nil {

@@ -26,6 +26,7 @@ var (
 	configurationXpkg = flag.String("configuration-xpkg", "", "path of the Configuration package")
 	arch              = flag.String("arch", "amd64", "architecture of the Function package")
 	dmNamespaces      = flag.String("dm-namespaces", "im-data-manager", "the DM_NAMESPACES the Configuration was built with")
+	defaultMode       = flag.String("default-mode", "provider", "the DEFAULT_MODE the Configuration was built with")
 )
 
 // contents is what a package image holds: its files by path, with their
@@ -166,11 +167,32 @@ func TestConfigurationPackage(t *testing.T) {
 	got := kinds(objs)
 	want := []string{
 		"meta.pkg.crossplane.io/v1 Configuration configuration-squonk2-viz",
+		"apiextensions.crossplane.io/v1 Composition datavisualisations-direct.squonk.it",
 		"apiextensions.crossplane.io/v1 Composition datavisualisations.squonk.it",
 		"apiextensions.crossplane.io/v2 CompositeResourceDefinition datavisualisations.squonk.it",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("package.yaml: -want, +got:\n%s", diff)
+	}
+	// Each Composition is labelled with its mode, which its Input selects
+	// (the provider mode by default).
+	compositions := map[string]string{}
+	for _, o := range objs {
+		if o.GetKind() != "Composition" {
+			continue
+		}
+		pipeline, _, _ := unstructured.NestedSlice(o.Object, "spec", "pipeline")
+		if len(pipeline) != 1 {
+			t.Fatalf("Composition %s: want one pipeline step, got %d", o.GetName(), len(pipeline))
+		}
+		mode, _, _ := unstructured.NestedString(pipeline[0].(map[string]any), "input", "mode") //nolint:forcetypeassert // A pipeline step.
+		if mode == "" {
+			mode = "Provider"
+		}
+		if got := o.GetLabels()["mode"]; !strings.EqualFold(got, mode) {
+			t.Errorf("Composition %s: label mode %q, but its Input's mode is %s", o.GetName(), got, mode)
+		}
+		compositions[strings.ToLower(mode)] = o.GetName()
 	}
 
 	deps, _, _ := unstructured.NestedSlice(objs[0].Object, "spec", "dependsOn")
@@ -187,7 +209,7 @@ func TestConfigurationPackage(t *testing.T) {
 		t.Error("Configuration spec.crossplane.version: want a Crossplane version constraint")
 	}
 
-	xrd := objs[2]
+	xrd := objs[len(objs)-1]
 	ann, _, _ := unstructured.NestedStringMap(xrd.Object, "spec", "metadata", "annotations")
 	for _, k := range []string{
 		"data-manager.informaticsmatters.com/application",
@@ -203,6 +225,9 @@ func TestConfigurationPackage(t *testing.T) {
 	}
 	if ann["data-manager.informaticsmatters.com/application-url-location"] != "viz.url" {
 		t.Errorf("XRD application-url-location: want viz.url, got %q", ann["data-manager.informaticsmatters.com/application-url-location"])
+	}
+	if got, _, _ := unstructured.NestedString(xrd.Object, "spec", "defaultCompositionRef", "name"); got != compositions[*defaultMode] {
+		t.Errorf("XRD spec.defaultCompositionRef: want the %s mode's Composition %q (the build's DEFAULT_MODE), got %q", *defaultMode, compositions[*defaultMode], got)
 	}
 	if scope, _, _ := unstructured.NestedString(xrd.Object, "spec", "scope"); scope != "Namespaced" {
 		t.Errorf("XRD spec.scope: want Namespaced, got %q", scope)
