@@ -59,10 +59,12 @@ type cluster struct {
 	registry            string
 	provider            *process
 	providerMetricsAddr string
-	kubelet             *kubelet
-	apiserver           *process
-	apiserverArgs       []string
-	admin               keyPair
+	// crossplaneMetricsAddr is where Crossplane core serves its metrics.
+	crossplaneMetricsAddr string
+	kubelet               *kubelet
+	apiserver             *process
+	apiserverArgs         []string
+	admin                 keyPair
 }
 
 func (c *cluster) path(elem ...string) string {

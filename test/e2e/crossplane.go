@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"text/template"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -42,7 +43,9 @@ const (
 
 // startCrossplane initialises Crossplane core (its CRDs and TLS secrets) and
 // starts it, out of cluster, with the External package runtime: the suite
-// runs the function and the provider itself.
+// runs the function and the provider itself. Crossplane runs as its service
+// account, with the ClusterRoles its Helm chart makes and what the kit
+// aggregates into them, so that a right the kit forgets fails the suite.
 func (c *cluster) startCrossplane(ctx context.Context) error {
 	if _, err := c.kubectl(ctx, "", "create", "namespace", "crossplane-system"); err != nil {
 		return err
@@ -62,18 +65,25 @@ func (c *cluster) startCrossplane(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	chartArgs, chartEnv, err := crossplaneChartDefaults(filepath.Join(xp, "cluster", "charts", "crossplane"))
+	chart := filepath.Join(xp, "cluster", "charts", "crossplane")
+	chartArgs, chartEnv, err := crossplaneChartDefaults(chart)
 	if err != nil {
 		return err
 	}
-	env := append([]string{"KUBECONFIG=" + c.kubeconfig, "TLS_CLIENT_CERTS_DIR=" + c.path("pki", "xfn-client")}, chartEnv...)
-	core := filepath.Join(c.cfg.bin, "crossplane-core")
+	if err := c.crossplaneServiceAccount(ctx, chart); err != nil {
+		return err
+	}
+	env := append([]string{
+		"KUBECONFIG=", "KUBERNETES_SERVICE_HOST=127.0.0.1", "KUBERNETES_SERVICE_PORT=" + c.apiPort,
+		"TLS_CLIENT_CERTS_DIR=" + c.path("pki", "xfn-client"),
+	}, chartEnv...)
 	// init applies Crossplane's CRDs and then objects of those kinds, which
 	// fails until the CRDs are established: retry.
 	err = waitFor(ctx, 90*time.Second, 2*time.Second, "crossplane core init", func() (bool, error) {
-		p, err := c.ps.start("crossplane-init", env, core, "core", "init",
+		p, err := c.ps.start("crossplane-init", env, "unshare", c.inPod("crossplane", c.path("crossplane-serviceaccount"),
+			filepath.Join(c.cfg.bin, "crossplane-core"), "core", "init",
 			"--cr-ds-path="+filepath.Join(xp, "cluster", "crds"), "--enable-webhooks=false",
-			"--tlsca-secret-name=crossplane-root-ca", "--tls-client-secret-name=crossplane-tls-client")
+			"--tlsca-secret-name=crossplane-root-ca", "--tls-client-secret-name=crossplane-tls-client")...)
 		if err != nil {
 			return false, fmt.Errorf("%w: %w", errFinal, err)
 		}
@@ -99,6 +109,7 @@ func (c *cluster) startCrossplane(ctx context.Context) error {
 	// a webhook Service (there is no cluster network), and the ports and
 	// the cache are the machine's.
 	c.crossplaneEnv = env
+	c.crossplaneMetricsAddr = addr(ports[0])
 	c.crossplaneArgs = append(append([]string{"core", "start"}, chartArgs...),
 		"--package-runtime=Function=External;Provider=External", "--enable-webhooks=false", "--cache-dir="+cache,
 		fmt.Sprintf("--metrics-port=%d", ports[0]), fmt.Sprintf("--health-probe-port=%d", ports[1]),
@@ -106,20 +117,97 @@ func (c *cluster) startCrossplane(ctx context.Context) error {
 	return c.runCrossplane()
 }
 
-// runCrossplane starts Crossplane core as startCrossplane set it up. Its
-// leader election looks for its namespace where a Pod has it, in
-// /run/secrets/kubernetes.io/serviceaccount/namespace: the suite puts it
-// there, in a private mount namespace.
+// runCrossplane starts Crossplane core as startCrossplane set it up.
 func (c *cluster) runCrossplane() error {
-	script := fmt.Sprintf(`mount -t tmpfs tmpfs /run && mkdir -p %[1]s && printf crossplane-system >%[1]s/namespace && exec "$@"`, serviceAccountDir)
 	var err error
 	c.crossplane, err = c.ps.start("crossplane", c.crossplaneEnv, "unshare",
-		append([]string{"--mount", "--", "sh", "-c", script, "crossplane", filepath.Join(c.cfg.bin, "crossplane-core")}, c.crossplaneArgs...)...)
+		c.inPod("crossplane", c.path("crossplane-serviceaccount"), filepath.Join(c.cfg.bin, "crossplane-core"), c.crossplaneArgs...)...)
 	return err
 }
 
 // serviceAccountDir is where a Pod finds its service account.
 const serviceAccountDir = "/run/secrets/kubernetes.io/serviceaccount"
+
+// inPod returns the arguments of unshare that run a command as in a Pod of a
+// service account: the account's token, CA and namespace (in saDir) where a
+// Pod has them, in a private mount namespace, for the in-cluster
+// configuration and leader election.
+func (c *cluster) inPod(process, saDir, command string, args ...string) []string {
+	script := fmt.Sprintf(`mount -t tmpfs tmpfs /run && mkdir -p %[1]s && cp %[2]s/* %[1]s/ && exec "$@"`, serviceAccountDir, saDir)
+	return append([]string{"--mount", "--", "sh", "-c", script, process, command}, args...)
+}
+
+// writeServiceAccount writes a service account's token, the cluster's CA and
+// the namespace into dir, as a Pod of the account has them.
+func (c *cluster) writeServiceAccount(ctx context.Context, namespace, account, dir string) error {
+	token, err := c.kubectl(ctx, "", "-n", namespace, "create", "token", account, "--duration=2h")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	for file, content := range map[string][]byte{"token": []byte(strings.TrimSpace(token)), "ca.crt": c.kubeCA.pem, "namespace": []byte(namespace)} {
+		if err := os.WriteFile(filepath.Join(dir, file), content, 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// crossplaneServiceAccount makes Crossplane's service account as its Helm
+// chart does, with the chart's ClusterRoles and binding (rendered from the
+// chart's templates with its default values), the rights Crossplane's RBAC
+// manager would add (testdata/crossplane-system-rbac.yaml), and writes its
+// token for runCrossplane.
+func (c *cluster) crossplaneServiceAccount(ctx context.Context, chart string) error {
+	if _, err := c.kubectl(ctx, "", "-n", "crossplane-system", "create", "serviceaccount", "crossplane"); err != nil {
+		return err
+	}
+	for _, f := range []string{"clusterrole.yaml", "clusterrolebinding.yaml"} {
+		manifest, err := renderChartTemplate(filepath.Join(chart, "templates", f))
+		if err != nil {
+			return err
+		}
+		if err := c.apply(ctx, manifest); err != nil {
+			return fmt.Errorf("the chart's %s: %w", f, err)
+		}
+	}
+	if err := c.applyFile(ctx, filepath.Join("testdata", "crossplane-system-rbac.yaml"), nil); err != nil {
+		return err
+	}
+	return c.writeServiceAccount(ctx, "crossplane-system", "crossplane", c.path("crossplane-serviceaccount"))
+}
+
+// renderChartTemplate renders one of the Crossplane chart's RBAC templates
+// as Helm would with the chart's default values (the RBAC manager deployed,
+// the service account created, release namespace crossplane-system). The
+// chart's labels helper is left out: nothing selects on those labels.
+func renderChartTemplate(file string) (string, error) {
+	b, err := os.ReadFile(file) //nolint:gosec // The chart in the module cache.
+	if err != nil {
+		return "", err
+	}
+	t, err := template.New("chart").Funcs(template.FuncMap{
+		"include": func(string, any) string { return "" },
+		"indent":  func(int, string) string { return "" },
+	}).Parse(`{{define "crossplane.name"}}crossplane{{end}}` + string(b))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", file, err)
+	}
+	var out strings.Builder
+	values := map[string]any{
+		"Values": map[string]any{
+			"rbacManager":    map[string]any{"deploy": true},
+			"serviceAccount": map[string]any{"create": true},
+		},
+		"Release": map[string]any{"Namespace": "crossplane-system"},
+	}
+	if err := t.Execute(&out, values); err != nil {
+		return "", fmt.Errorf("%s: %w", file, err)
+	}
+	return out.String(), nil
+}
 
 // crossplaneChartDefaults returns the arguments and environment that
 // Crossplane's Helm chart gives the crossplane container by default, read
@@ -195,7 +283,7 @@ func (c *cluster) startProvider(ctx context.Context) error {
 	if err := c.applyFile(ctx, filepath.Join("testdata", "provider-system-rbac.yaml"), nil); err != nil {
 		return err
 	}
-	for _, f := range []string{"provider-kubernetes-rbac.yaml", "provider-kubernetes.yaml", "crossplane-rbac.yaml"} {
+	for _, f := range []string{"provider-kubernetes-rbac.yaml", "provider-kubernetes.yaml", "crossplane-rbac.yaml", "crossplane-direct-rbac.yaml"} {
 		if err := c.applyFile(ctx, filepath.Join(c.cfg.repo, "example", "platform", f), func(doc string) bool {
 			return kind(doc) != "Provider"
 		}); err != nil {
@@ -218,24 +306,14 @@ func (c *cluster) startProvider(ctx context.Context) error {
 // its InjectedIdentity provider config uses, and with the arguments and
 // environment of the platform's DeploymentRuntimeConfig.
 func (c *cluster) runProvider(ctx context.Context) error {
-	token, err := c.kubectl(ctx, "", "-n", "crossplane-system", "create", "token", "provider-kubernetes", "--duration=2h")
-	if err != nil {
-		return err
-	}
 	sa := c.path("provider-serviceaccount")
-	if err := os.MkdirAll(sa, 0o700); err != nil {
+	if err := c.writeServiceAccount(ctx, "crossplane-system", "provider-kubernetes", sa); err != nil {
 		return err
-	}
-	for name, content := range map[string][]byte{"token": []byte(strings.TrimSpace(token)), "ca.crt": c.kubeCA.pem, "namespace": []byte("crossplane-system")} {
-		if err := os.WriteFile(filepath.Join(sa, name), content, 0o600); err != nil {
-			return err
-		}
 	}
 	ports, err := freePorts(3)
 	if err != nil {
 		return err
 	}
-	script := fmt.Sprintf(`mount -t tmpfs tmpfs /run && mkdir -p %[1]s && cp %[2]s/* %[1]s/ && exec "$@"`, serviceAccountDir, sa)
 	args, env, err := runtimeContainer(filepath.Join(c.cfg.repo, "example", "platform", "provider-kubernetes.yaml"))
 	if err != nil {
 		return err
@@ -246,11 +324,8 @@ func (c *cluster) runProvider(ctx context.Context) error {
 	c.providerMetricsAddr = addr(ports[1])
 	args = append(args, fmt.Sprintf("--webhook-port=%d", ports[0]),
 		"--metrics-bind-address="+addr(ports[1]), "--health-probe-bind-addr="+addr(ports[2]))
-	c.provider, err = c.ps.start("provider-kubernetes", env,
-		"unshare", append([]string{
-			"--mount", "--", "sh", "-c", script, "provider-kubernetes",
-			filepath.Join(c.cfg.bin, "provider-kubernetes"),
-		}, args...)...)
+	c.provider, err = c.ps.start("provider-kubernetes", env, "unshare",
+		c.inPod("provider-kubernetes", sa, filepath.Join(c.cfg.bin, "provider-kubernetes"), args...)...)
 	return err
 }
 

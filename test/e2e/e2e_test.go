@@ -231,50 +231,32 @@ func TestProviderIsLeastPrivileged(t *testing.T) {
 	}
 }
 
-// TestCrossplaneReadsInstanceObjects checks the kit's grant to Crossplane
-// (example/platform/crossplane-rbac.yaml), aggregated into Crossplane's
-// ClusterRole as its Helm chart makes it: Crossplane's service account may
-// read Deployments, Services and Ingresses, for the function's ownership
-// check, and may not change them. (The suite runs Crossplane itself with an
-// admin's credentials.)
-func TestCrossplaneReadsInstanceObjects(t *testing.T) {
+// TestCrossplaneRightsOnInstanceObjects checks the kit's grants to
+// Crossplane (example/platform/crossplane-rbac.yaml and
+// crossplane-direct-rbac.yaml), aggregated into the ClusterRole of
+// Crossplane's Helm chart, which the suite runs Crossplane with: Crossplane
+// may read Deployments, Services and Ingresses, for the function's
+// ownership check and the direct mode's watches, and create, apply (patch),
+// update and delete them for the direct mode. Ingresses, which the chart's
+// own rules leave out, show that the kit grants nothing more. That these
+// are all Crossplane needs, the direct mode's steps show: Crossplane runs
+// as this service account.
+func TestCrossplaneRightsOnInstanceObjects(t *testing.T) {
 	ctx := context.Background()
-	// Crossplane's ClusterRole, as its chart's clusterrole.yaml makes it.
-	if err := c.apply(ctx, `
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: crossplane}
-aggregationRule:
-  clusterRoleSelectors:
-  - matchLabels: {rbac.crossplane.io/aggregate-to-crossplane: "true"}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: crossplane}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: crossplane}
-subjects: [{kind: ServiceAccount, name: crossplane, namespace: crossplane-system}]
-`); err != nil {
-		t.Fatal(err)
-	}
 	can := func(verb, resource string) bool {
 		out, _ := c.kubectl(ctx, "", "auth", "can-i", verb, resource, "-n", dmNamespace, "--as=system:serviceaccount:crossplane-system:crossplane")
 		return strings.TrimSpace(out) == "yes"
 	}
 	for _, resource := range []string{"deployments.apps", "services", "ingresses.networking.k8s.io"} {
-		if err := waitFor(ctx, time.Minute, 200*time.Millisecond, "the aggregated ClusterRole", func() (bool, error) {
-			return can("watch", resource), nil
-		}); err != nil {
-			t.Fatalf("Crossplane may not watch %s: %v", resource, err)
-		}
-		for _, verb := range []string{"get", "list", "watch"} {
+		for _, verb := range []string{"get", "list", "watch", "create", "patch", "update", "delete"} {
 			if !can(verb, resource) {
 				t.Errorf("Crossplane may not %s %s", verb, resource)
 			}
 		}
-		for _, verb := range []string{"create", "update", "patch", "delete"} {
-			if can(verb, resource) {
-				t.Errorf("Crossplane may %s %s: the kit grants more than reading", verb, resource)
-			}
+	}
+	for _, verb := range []string{"deletecollection"} {
+		if can(verb, "ingresses.networking.k8s.io") {
+			t.Errorf("Crossplane may %s ingresses: the kit grants more than it uses", verb)
 		}
 	}
 }
@@ -323,41 +305,50 @@ spec:
 }
 
 // TestDataManager replays the Data Manager's actions on one instance, in
-// order, then on many at once: each step builds on the one before. Each live
-// step is timed from the event that triggers it, and the timings go to the
-// table the suite prints.
+// order, then on many at once, in each mode: each step builds on the one
+// before. Each live step is timed from the event that triggers it, and the
+// timings go to the table the suite prints, the modes side by side.
 func TestDataManager(t *testing.T) {
 	ctx := context.Background()
 	if err := c.installConfiguration(ctx); err != nil { // Done by the migration, unless it failed.
 		t.Fatal(err)
 	}
-	const name = "instance-3af1f24e"
-	load := names("load", 50)
+	for _, m := range modes {
+		if !t.Run(m.name, func(t *testing.T) { dataManagerSteps(ctx, t, m) }) {
+			t.FailNow()
+		}
+	}
+}
+
+func dataManagerSteps(ctx context.Context, t *testing.T, m mode) {
+	name := m.instance("instance-3af1f24e")
 	steps := []struct {
 		name string
 		run  func(t *testing.T)
 	}{
-		{"1-CreateComposesTheInstance", func(t *testing.T) { createComposesTheInstance(ctx, t, name) }},
-		{"2-ReadyOnlyWhenItsPodRuns", func(t *testing.T) { readyOnlyWhenItsPodRuns(ctx, t, name) }},
-		{"3-ImageTagChangeRollsOut", func(t *testing.T) { imageTagChangeRollsOut(ctx, t, name) }},
-		{"4a-MissingImageTagIsRejectedByTheAPIServer", func(t *testing.T) { missingImageTagIsRejected(ctx, t) }},
-		{"4b-BadLabelIsRefusedByTheAPIServer", func(t *testing.T) { badLabelIsRefused(ctx, t) }},
-		{"5-FiftyAtOnce", func(t *testing.T) { manyAtOnce(ctx, t, "load", 50, targetBurst50) }},
-		{"6-FiftyAtRest", func(t *testing.T) { atRest(ctx, t, 51) }},
-		{"7-HandChangesAreUndone", func(t *testing.T) { handChangesAreUndone(ctx, t, name) }},
-		{"8-DeleteRemovesEverything", func(t *testing.T) { deleteRemovesEverything(ctx, t, name) }},
-		{"9-FiftyDeletedAtOnce", func(t *testing.T) { deleteAtOnce(ctx, t, "50 deleted at once → each gone", load, 0) }},
-		{"10-TwoHundredAtOnce", func(t *testing.T) { manyAtOnce(ctx, t, "bulk", 200, 0) }},
-		{"11-TwoHundredAtRest", func(t *testing.T) { atRest(ctx, t, 200) }},
-		{"12-TwoHundredDeletedAtOnce", func(t *testing.T) {
-			deleteAtOnce(ctx, t, "200 deleted at once → each gone", names("bulk", 200), 0)
+		{"1-CreateComposesTheInstance", func(t *testing.T) { createComposesTheInstance(ctx, t, m, name) }},
+		{"2-ReadyOnlyWhenItsPodRuns", func(t *testing.T) { readyOnlyWhenItsPodRuns(ctx, t, m, name) }},
+		{"3-ImageTagChangeRollsOut", func(t *testing.T) { imageTagChangeRollsOut(ctx, t, m, name) }},
+		{"4a-MissingImageTagIsRejectedByTheAPIServer", func(t *testing.T) { missingImageTagIsRejected(ctx, t, m) }},
+		{"4b-BadLabelIsRefusedByTheAPIServer", func(t *testing.T) { badLabelIsRefused(ctx, t, m) }},
+		{"5-FiftyAtOnce", func(t *testing.T) { manyAtOnce(ctx, t, m, "load", 50, m.targets.burst50) }},
+		{"6-FiftyAtRest", func(t *testing.T) { atRest(ctx, t, m, 51) }},
+		{"7-HandChangesAreUndone", func(t *testing.T) { handChangesAreUndone(ctx, t, m, name) }},
+		{"8-DeleteRemovesEverything", func(t *testing.T) { deleteRemovesEverything(ctx, t, m, name) }},
+		{"9-FiftyDeletedAtOnce", func(t *testing.T) {
+			deleteAtOnce(ctx, t, m, "50 deleted at once → each gone", names(m.instance("load"), 50), 0)
 		}},
-		{"13-YoungDeploymentDeleted", func(t *testing.T) { youngDeploymentDeleted(ctx, t) }},
+		{"10-TwoHundredAtOnce", func(t *testing.T) { manyAtOnce(ctx, t, m, "bulk", 200, 0) }},
+		{"11-TwoHundredAtRest", func(t *testing.T) { atRest(ctx, t, m, 200) }},
+		{"12-TwoHundredDeletedAtOnce", func(t *testing.T) {
+			deleteAtOnce(ctx, t, m, "200 deleted at once → each gone", names(m.instance("bulk"), 200), 0)
+		}},
+		{"13-YoungDeploymentDeleted", func(t *testing.T) { youngDeploymentDeleted(ctx, t, m) }},
 	}
 	for _, s := range steps {
 		start := time.Now()
 		ok := t.Run(s.name, s.run)
-		timings.add("step "+s.name, time.Since(start))
+		timings.add(m.name+" mode: step "+s.name, time.Since(start))
 		if err := c.kubelet.check(); err != nil {
 			t.Error(err)
 		}
@@ -376,7 +367,7 @@ func names(prefix string, n int) []string {
 	return out
 }
 
-func createComposesTheInstance(ctx context.Context, t *testing.T, name string) {
+func createComposesTheInstance(ctx context.Context, t *testing.T, m mode, name string) {
 	crd, err := c.get(ctx, gvrCRD, "", "datavisualisations.squonk.it")
 	if err != nil || crd == nil {
 		t.Fatalf("cannot get the DataVisualisation CRD: %v", err)
@@ -392,7 +383,7 @@ func createComposesTheInstance(ctx context.Context, t *testing.T, name string) {
 		}
 	}
 
-	created, err := createXR(ctx, name)
+	created, err := createXR(ctx, m, name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +391,7 @@ func createComposesTheInstance(ctx context.Context, t *testing.T, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	live.one("create → Deployment present", at.Sub(created), 0)
+	live.one(m, "create → Deployment present", at.Sub(created), 0)
 	if err := checkSubset(fmt.Sprintf(`
 metadata: {labels: {app: %[1]s}}
 spec:
@@ -492,15 +483,16 @@ spec:
 		got, _, _ := unstructured.NestedString(xr.Object, "status", "viz", "url")
 		return got == url
 	})
+	checkConverged(ctx, t, m, name)
 }
 
-func readyOnlyWhenItsPodRuns(ctx context.Context, t *testing.T, name string) {
+func readyOnlyWhenItsPodRuns(ctx context.Context, t *testing.T, m mode, name string) {
 	// Once the function has seen the Service and the Ingress ready, and the
-	// Deployment's Object created, all that is left is the Deployment:
-	// without a running Pod the instance must not be Ready.
+	// Deployment (or its Object) created, all that is left is the
+	// Deployment: without a running Pod the instance must not be Ready.
 	_, xr, err := await(ctx, gvrXR, name, func(xr *unstructured.Unstructured) bool {
 		_, _, msg := condition(xr, "ResourcesReady")
-		return msg == "Waiting for: deployment not ready"
+		return msg == m.waiting()
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -508,14 +500,14 @@ func readyOnlyWhenItsPodRuns(ctx context.Context, t *testing.T, name string) {
 	if status, reason, msg := condition(xr, "Ready"); status == "True" {
 		t.Fatalf("the DataVisualisation is Ready before its Pod runs (%s: %s)", reason, msg)
 	}
-	timePodReadyToReady(ctx, t, name, "Pod Ready → DataVisualisation Ready")
+	timePodReadyToReady(ctx, t, m, name, "Pod Ready → DataVisualisation Ready")
 }
 
 // timePodReadyToReady runs the instance's Pods and times it from its Pod
 // turning Ready to the DataVisualisation turning Ready.
-func timePodReadyToReady(ctx context.Context, t *testing.T, name, what string) {
+func timePodReadyToReady(ctx context.Context, t *testing.T, m mode, name, what string) {
 	t.Helper()
-	if err := live.one(what, podReadyToReady(ctx, t, []string{name})[0], targetReady).met(); err != nil {
+	if err := live.one(m, what, podReadyToReady(ctx, t, []string{name})[0], m.targets.ready).met(); err != nil {
 		t.Error(err)
 	}
 }
@@ -523,10 +515,10 @@ func timePodReadyToReady(ctx context.Context, t *testing.T, name, what string) {
 // imageTagChangeRollsOut changes the image tag: the Deployment follows, the
 // instance is not Ready on its old Pod, and is Ready again once the new Pod
 // runs.
-func imageTagChangeRollsOut(ctx context.Context, t *testing.T, name string) {
+func imageTagChangeRollsOut(ctx context.Context, t *testing.T, m mode, name string) {
 	const image = "ghcr.io/informaticsmatters/squonk2-viz-app:1.3.0"
 	c.kubelet.holdPods(name) // The new Pod waits, as for its image to be pulled.
-	if err := c.apply(ctx, dataVisualisation(name, "1.3.0")); err != nil {
+	if err := c.apply(ctx, m.dataVisualisation(name, "1.3.0")); err != nil {
 		t.Fatal(err)
 	}
 	changed := time.Now()
@@ -537,7 +529,7 @@ func imageTagChangeRollsOut(ctx context.Context, t *testing.T, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := live.one("imageTag changed → Deployment updated", at.Sub(changed), targetRollout).met(); err != nil {
+	if err := live.one(m, "imageTag changed → Deployment updated", at.Sub(changed), m.targets.rollout).met(); err != nil {
 		t.Error(err)
 	}
 	if _, _, err := await(ctx, gvrXR, name, xrCondition("Ready", "False")); err != nil {
@@ -551,14 +543,14 @@ func imageTagChangeRollsOut(ctx context.Context, t *testing.T, name string) {
 	} else if status, _, _ := condition(xr, "Ready"); status == "True" {
 		t.Fatal("the DataVisualisation is Ready before its new Pod runs")
 	}
-	timePodReadyToReady(ctx, t, name, "imageTag changed: new Pod Ready → DataVisualisation Ready")
+	timePodReadyToReady(ctx, t, m, name, "imageTag changed: new Pod Ready → DataVisualisation Ready")
 }
 
 // handChangesAreUndone deletes each of the instance's objects by hand, and
 // edits its Deployment, and times each from the change to its repair. The
 // instance is by now older than provider-kubernetes' creation grace period
 // (youngDeploymentDeleted).
-func handChangesAreUndone(ctx context.Context, t *testing.T, name string) {
+func handChangesAreUndone(ctx context.Context, t *testing.T, m mode, name string) {
 	for _, o := range []struct {
 		what string
 		gvr  gvrType
@@ -567,7 +559,7 @@ func handChangesAreUndone(ctx context.Context, t *testing.T, name string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := live.one(o.what+" deleted by hand → back", took, targetRepair).met(); err != nil {
+		if err := live.one(m, o.what+" deleted by hand → back", took, m.targets.repair).met(); err != nil {
 			t.Error(err)
 		}
 	}
@@ -575,18 +567,19 @@ func handChangesAreUndone(ctx context.Context, t *testing.T, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := live.one("Deployment edited by hand (replicas 3, another image) → restored", took, targetRepair).met(); err != nil {
+	if err := live.one(m, "Deployment edited by hand (replicas 3, another image) → restored", took, m.targets.repair).met(); err != nil {
 		t.Error(err)
 	}
 }
 
 // youngDeploymentDeleted deletes a Deployment within seconds of its creation.
 // provider-kubernetes trusts that an object it created is gone only after a
-// grace period (crossplane-runtime's managed reconciler, 30 s), so it comes
-// back only then: measured and reported.
-func youngDeploymentDeleted(ctx context.Context, t *testing.T) {
-	const name = "young-instance"
-	if _, err := createXR(ctx, name); err != nil {
+// grace period (crossplane-runtime's managed reconciler, 30 s), so in the
+// provider mode it comes back only then; in the direct mode Crossplane puts
+// it back at once. Measured and reported.
+func youngDeploymentDeleted(ctx context.Context, t *testing.T, m mode) {
+	name := m.instance("young-instance")
+	if _, err := createXR(ctx, m, name); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := await(ctx, gvrDeployment, name, exists); err != nil {
@@ -596,14 +589,14 @@ func youngDeploymentDeleted(ctx context.Context, t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	live.one("Deployment deleted by hand within seconds of its creation → back (provider's 30 s creation grace period)", took, 0)
+	live.one(m, "Deployment deleted by hand within seconds of its creation → back (provider mode: the provider's 30 s creation grace period)", took, 0)
 	if _, err := deleteAndAwaitGone(ctx, name); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func missingImageTagIsRejected(ctx context.Context, t *testing.T) {
-	err := c.apply(ctx, dataVisualisation("instance-no-tag", ""))
+func missingImageTagIsRejected(ctx context.Context, t *testing.T, m mode) {
+	err := c.apply(ctx, m.dataVisualisation(m.instance("instance-no-tag"), ""))
 	if err == nil {
 		t.Fatal("the API server accepted a DataVisualisation without imageTag")
 	}
@@ -615,8 +608,8 @@ func missingImageTagIsRejected(ctx context.Context, t *testing.T) {
 // badLabelIsRefused creates a DataVisualisation with a label that is not
 // key=value: the API server refuses it at create, naming the field, so the
 // Data Manager hears "no" at once instead of waiting for a URL.
-func badLabelIsRefused(ctx context.Context, t *testing.T) {
-	xr := strings.Replace(dataVisualisation("instance-bad-label", "1.2.0"), "- data-manager.informaticsmatters.com/owner=dlister", "- owner", 1)
+func badLabelIsRefused(ctx context.Context, t *testing.T, m mode) {
+	xr := strings.Replace(m.dataVisualisation(m.instance("instance-bad-label"), "1.2.0"), "- data-manager.informaticsmatters.com/owner=dlister", "- owner", 1)
 	err := c.apply(ctx, xr)
 	if err == nil {
 		t.Fatal("the API server accepted a DataVisualisation with the label \"owner\"")
@@ -626,12 +619,12 @@ func badLabelIsRefused(ctx context.Context, t *testing.T) {
 	}
 }
 
-func deleteRemovesEverything(ctx context.Context, t *testing.T, name string) {
+func deleteRemovesEverything(ctx context.Context, t *testing.T, m mode, name string) {
 	took, err := deleteAndAwaitGone(ctx, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := live.one("DataVisualisation deleted → its Objects, Deployment, Service and Ingress gone", took, targetDelete).met(); err != nil {
+	if err := live.one(m, "DataVisualisation deleted → its Objects, Deployment, Service and Ingress gone", took, m.targets.delete).met(); err != nil {
 		t.Error(err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -113,18 +112,19 @@ type latencies struct {
 }
 
 type latencyRow struct {
+	mode    string
 	what    string
 	samples []time.Duration
 	target  time.Duration // 0: measured and reported only
 	p       int           // the percentile the target applies to
 }
 
-// add records a measurement of one or more samples. The target, if any,
-// applies to percentile p of the samples.
-func (l *latencies) add(what string, samples []time.Duration, p int, target time.Duration) latencyRow {
+// add records a measurement in a mode of one or more samples. The target,
+// if any, applies to percentile p of the samples.
+func (l *latencies) add(m mode, what string, samples []time.Duration, p int, target time.Duration) latencyRow {
 	s := slices.Clone(samples)
 	slices.Sort(s)
-	row := latencyRow{what: what, samples: s, target: target, p: p}
+	row := latencyRow{mode: m.name, what: what, samples: s, target: target, p: p}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.rows = append(l.rows, row)
@@ -132,8 +132,8 @@ func (l *latencies) add(what string, samples []time.Duration, p int, target time
 }
 
 // one records a single measurement against a target.
-func (l *latencies) one(what string, d, target time.Duration) latencyRow {
-	return l.add(what, []time.Duration{d}, 100, target)
+func (l *latencies) one(m mode, what string, d, target time.Duration) latencyRow {
+	return l.add(m, what, []time.Duration{d}, 100, target)
 }
 
 // met reports whether the row meets its target, and says so if not.
@@ -141,7 +141,7 @@ func (r latencyRow) met() error {
 	if r.target == 0 || percentile(r.samples, r.p) <= r.target {
 		return nil
 	}
-	return fmt.Errorf("%s: p%d %s, above the target %s (all: %s)", r.what, r.p, percentile(r.samples, r.p), r.target, r.format())
+	return fmt.Errorf("%s (%s mode): p%d %s, above the target %s (all: %s)", r.what, r.mode, r.p, percentile(r.samples, r.p), r.target, r.format())
 }
 
 func (r latencyRow) format() string {
@@ -155,8 +155,7 @@ func (r latencyRow) format() string {
 func (l *latencies) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var b strings.Builder
-	b.WriteString("\n| live step, timed from its trigger | time | target |\n|---|---|---|\n")
+	var t sideBySide
 	for _, r := range l.rows {
 		target := "measured"
 		if r.target > 0 {
@@ -168,9 +167,9 @@ func (l *latencies) String() string {
 				target += " (not met)"
 			}
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", r.what, r.format(), target)
+		t.set(r.what, r.mode, r.format(), target)
 	}
-	return b.String()
+	return t.markdown("live step, timed from its trigger", "time", "target")
 }
 
 func percentile(sorted []time.Duration, p int) time.Duration {

@@ -175,16 +175,20 @@ func TestAPIServerAcceptsEveryManifest(t *testing.T) {
 	timings.add(fmt.Sprintf("dry run of %d DataVisualisations and the %d manifests the function emits", n, manifests), time.Since(start))
 }
 
-// TestLiveFaults breaks the running system in the ways a cluster does.
+// TestLiveFaults breaks the running system in the ways a cluster does, in
+// each mode.
 func TestLiveFaults(t *testing.T) {
-	ctx := context.Background()
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) { liveFaults(context.Background(), t, m) })
+	}
+}
+
+func liveFaults(ctx context.Context, t *testing.T, m mode) {
+	timed := func(what string) func() { return timed(m.name + " mode: " + what) }
 	t.Run("FunctionKilledDuringABurst", func(t *testing.T) {
 		defer timed("fault: function killed during a burst of 20 creates, restarted; all converge, none duplicated")()
-		const n = 20
-		names := make([]string, n)
-		for i := range n {
-			names[i] = fmt.Sprintf("burst-%02d", i)
-		}
+		names := names(m.instance("burst"), 20)
+		n := len(names)
 		var wg sync.WaitGroup
 		for i, name := range names {
 			if i == n/4 {
@@ -193,7 +197,7 @@ func TestLiveFaults(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				obj, _ := fromYAML(dataVisualisation(name, "1.2.0"))
+				obj, _ := fromYAML(m.dataVisualisation(name, "1.2.0"))
 				if _, err := c.client.Resource(gvrXR).Namespace(dmNamespace).Create(ctx, &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{}); err != nil {
 					t.Errorf("cannot create %s: %v", name, err)
 				}
@@ -205,7 +209,7 @@ func TestLiveFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, name := range names {
-			checkConverged(ctx, t, name)
+			checkConverged(ctx, t, m, name)
 		}
 	})
 	t.Run("ProviderRestarted", func(t *testing.T) {
@@ -215,9 +219,9 @@ func TestLiveFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.provider.stop()
-		names := []string{"while-provider-down-0", "while-provider-down-1", "while-provider-down-2"}
+		names := names(m.instance("while-provider-down"), 3)
 		for _, name := range names {
-			if err := c.apply(ctx, dataVisualisation(name, "1.2.0")); err != nil {
+			if err := c.apply(ctx, m.dataVisualisation(name, "1.2.0")); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -226,7 +230,7 @@ func TestLiveFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, name := range names {
-			checkConverged(ctx, t, name)
+			checkConverged(ctx, t, m, name)
 		}
 		for _, d := range before {
 			if now, err := c.get(ctx, gvrDeployment, dmNamespace, d.GetName()); err != nil || now == nil || now.GetUID() != d.GetUID() {
@@ -244,18 +248,20 @@ func TestLiveFaults(t *testing.T) {
 	} {
 		t.Run("RestartOf-"+r.component, func(t *testing.T) {
 			defer timed("fault: " + r.component + " restarted during a burst of 20 creates; all converge, none duplicated")()
-			restartDuringABurst(ctx, t, r.component, r.restart)
+			restartDuringABurst(ctx, t, m, r.component, r.restart)
 		})
 	}
 	t.Run("DeletedWhileItsDeploymentIsBeingCreated", func(t *testing.T) {
 		defer timed("fault: deleted while its Deployment is being created; nothing left")()
-		const name = "short-lived"
-		if err := c.apply(ctx, dataVisualisation(name, "1.2.0")); err != nil {
+		name := m.instance("short-lived")
+		if err := c.apply(ctx, m.dataVisualisation(name, "1.2.0")); err != nil {
 			t.Fatal(err)
 		}
-		if err := waitFor(ctx, time.Minute, 100*time.Millisecond, "the first Object", func() (bool, error) {
-			objects, err := c.list(ctx, gvrObject, "crossplane.io/composite="+name)
-			return len(objects) > 0, err
+		// Its first composed resource: the Deployment's Object, or the
+		// Deployment itself.
+		if _, _, err := await(ctx, gvrXR, name, func(xr *unstructured.Unstructured) bool {
+			refs, _, _ := unstructured.NestedSlice(xr.Object, "spec", "crossplane", "resourceRefs")
+			return len(refs) > 0
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -276,12 +282,12 @@ func timed(what string) func() {
 // converges, with exactly three Objects, and, timed from its Pod turning
 // Ready, turns Ready as fast as before the restart: the component is event
 // driven again.
-func restartDuringABurst(ctx context.Context, t *testing.T, component string, restart func() error) {
+func restartDuringABurst(ctx context.Context, t *testing.T, m mode, component string, restart func() error) {
 	t.Helper()
 	// 20, so that the p95 of their readiness is not their slowest: the
 	// first Pod Ready after a restart can meet a watch that is still being
 	// made again.
-	burst := names("restart-"+component, 20)
+	burst := names(m.instance("restart-"+component), 20)
 	parallel(len(burst), func(i int) {
 		if i == len(burst)/2 {
 			if err := restart(); err != nil {
@@ -289,7 +295,7 @@ func restartDuringABurst(ctx context.Context, t *testing.T, component string, re
 			}
 		}
 		for { // Creates fail while the API server restarts; the Data Manager retries.
-			_, err := createXR(ctx, burst[i])
+			_, err := createXR(ctx, m, burst[i])
 			if err == nil || strings.Contains(err.Error(), "already exists") {
 				return
 			}
@@ -304,7 +310,7 @@ func restartDuringABurst(ctx context.Context, t *testing.T, component string, re
 		t.FailNow()
 	}
 	for _, name := range burst {
-		checkConverged(ctx, t, name)
+		checkConverged(ctx, t, m, name)
 	}
 	// Their Pods turn Ready one after the other, as Pods do: each is timed
 	// from its Pod's Ready to its own.
@@ -312,7 +318,8 @@ func restartDuringABurst(ctx context.Context, t *testing.T, component string, re
 	for _, name := range burst {
 		toReady = append(toReady, podReadyToReady(ctx, t, []string{name})...)
 	}
-	if err := live.add("after "+component+" restarted: Pod Ready → DataVisualisation Ready, 20 instances in turn", toReady, 95, targetReady).met(); err != nil {
+	t.Logf("Pod Ready → DataVisualisation Ready, in turn: %v", toReady)
+	if err := live.add(m, "after "+component+" restarted: Pod Ready → DataVisualisation Ready, 20 instances in turn", toReady, 95, m.targets.ready).met(); err != nil {
 		t.Error(err)
 	}
 	for _, name := range burst {
@@ -327,11 +334,16 @@ func restartDuringABurst(ctx context.Context, t *testing.T, component string, re
 // as cluster-admin, and by another DataVisualisation. The instance is
 // blocked, saying which object is in the way and whose it is; the objects
 // are left exactly as they were, and still exist once the blocked
-// DataVisualisation is deleted.
+// DataVisualisation is deleted. In each mode.
 func TestNeverTouchesWhatItDoesNotOwn(t *testing.T) {
-	ctx := context.Background()
-	owner := "victim-owner"
-	if _, err := createXR(ctx, owner); err != nil {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) { neverTouchesWhatItDoesNotOwn(context.Background(), t, m) })
+	}
+}
+
+func neverTouchesWhatItDoesNotOwn(ctx context.Context, t *testing.T, m mode) {
+	owner := m.instance("victim-owner")
+	if _, err := createXR(ctx, m, owner); err != nil {
 		t.Fatal(err)
 	}
 	_, ownerXR, err := await(ctx, gvrXR, owner, exists)
@@ -348,9 +360,10 @@ func TestNeverTouchesWhatItDoesNotOwn(t *testing.T) {
 			wantOwner: "owned by DataVisualisation " + owner,
 		},
 	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			defer timed("ownership: " + name + ": blocked, and the objects left as they were")()
+	for base, tc := range cases {
+		name := m.instance(base)
+		t.Run(base, func(t *testing.T) {
+			defer timed(m.name + " mode: ownership: " + base + ": blocked, and the objects left as they were")()
 			foreign := strings.NewReplacer("OBJ_NAMESPACE", dmNamespace, "OBJ_NAME", name, "OBJ_OWNERS", tc.ownerRefs).Replace(`
 apiVersion: apps/v1
 kind: Deployment
@@ -390,7 +403,7 @@ spec:
 			for _, gvr := range []gvrType{gvrDeployment, gvrService, gvrIngress} {
 				before[gvr] = mustGet(ctx, t, gvr, name)
 			}
-			if _, err := c.kubectl(ctx, dataVisualisation(name, "1.2.0"), "--as=system:serviceaccount:"+dmNamespace+":data-manager", "create", "-f", "-"); err != nil {
+			if _, err := c.kubectl(ctx, m.dataVisualisation(name, "1.2.0"), "--as=system:serviceaccount:"+dmNamespace+":data-manager", "create", "-f", "-"); err != nil {
 				t.Fatal(err)
 			}
 			created := time.Now()
@@ -398,7 +411,7 @@ spec:
 			if err != nil {
 				t.Fatal(err)
 			}
-			live.one("DataVisualisation named like another party's objects ("+name+") → blocked, ObjectsOwned=False", at.Sub(created), 0)
+			live.one(m, "DataVisualisation named like another party's objects ("+base+") → blocked, ObjectsOwned=False", at.Sub(created), 0)
 			_, _, msg := condition(xr, "ObjectsOwned")
 			for _, want := range []string{"the Deployment " + dmNamespace + "/" + name, "the Service " + dmNamespace + "/" + name, "the Ingress " + dmNamespace + "/" + name, tc.wantOwner} {
 				if !strings.Contains(msg, want) {
@@ -407,6 +420,9 @@ spec:
 			}
 			if synced, _, _ := condition(xr, "Synced"); synced != "False" {
 				t.Errorf("Synced is %q, want False", synced)
+			}
+			if refs, _, _ := unstructured.NestedSlice(xr.Object, "spec", "crossplane", "resourceRefs"); len(refs) > 0 {
+				t.Errorf("want nothing composed, got %v", refs)
 			}
 			objects, err := c.list(ctx, gvrObject, "crossplane.io/composite="+name)
 			if err != nil || len(objects) > 0 {

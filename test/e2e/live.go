@@ -22,22 +22,15 @@ import (
 	"k8s.io/client-go/dynamic"
 )
 
-// The targets of the live steps, on this 2-core machine, with the kit as it
-// ships (docs/behaviour.md).
 const (
-	targetReady    = 2 * time.Second  // Pod Ready -> DataVisualisation Ready, p95
-	targetRepair   = 3 * time.Second  // a child deleted or edited by hand -> put back
-	targetRollout  = 2 * time.Second  // imageTag changed -> Deployment updated
-	targetDelete   = 10 * time.Second // DataVisualisation deleted -> everything gone
-	targetBurst50  = 5 * time.Second  // 50 created at once -> each Deployment, p95
-	restSeconds    = 60               // how long the cost at rest is measured
-	createParallel = 16               // how many creates the Data Manager sends at once
+	restSeconds    = 60 // how long the cost at rest is measured
+	createParallel = 16 // how many creates the Data Manager sends at once
 )
 
-// createXR creates a DataVisualisation as the Data Manager does, and returns
-// when the API server answered: the trigger of what follows.
-func createXR(ctx context.Context, name string) (time.Time, error) {
-	obj, err := fromYAML(dataVisualisation(name, "1.2.0"))
+// createXR creates a DataVisualisation in a mode as the Data Manager does,
+// and returns when the API server answered: the trigger of what follows.
+func createXR(ctx context.Context, m mode, name string) (time.Time, error) {
+	obj, err := fromYAML(m.dataVisualisation(name, "1.2.0"))
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -47,19 +40,20 @@ func createXR(ctx context.Context, name string) (time.Time, error) {
 	return time.Now(), nil
 }
 
-// manyAtOnce creates n DataVisualisations at once, as a busy Data Manager
-// might, and times each from its create to its Deployment, then runs their
-// Pods and times each from its Pod Ready to its Ready. Each ends with its
-// URL and exactly three Objects.
-func manyAtOnce(ctx context.Context, t *testing.T, prefix string, n int, createTarget time.Duration) {
+// manyAtOnce creates n DataVisualisations at once in a mode, as a busy Data
+// Manager might, and times each from its create to its Deployment, then runs
+// their Pods and times each from its Pod Ready to its Ready. Each ends with
+// its URL and exactly the mode's three composed resources.
+func manyAtOnce(ctx context.Context, t *testing.T, m mode, prefix string, n int, createTarget time.Duration) {
 	t.Helper()
-	instances := names(prefix, n)
+	instances := names(m.instance(prefix), n)
 	present, stopDeployments, err := watchAdded(ctx, gvrDeployment, (*unstructured.Unstructured).GetName)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer stopDeployments()
-	// Crossplane's part: the first Object of each instance.
+	// In the provider mode, Crossplane's part: the first Object of each
+	// instance (in the direct mode Crossplane makes the Deployment itself).
 	composed, stopObjects, err := watchAdded(ctx, gvrObject, func(u *unstructured.Unstructured) string {
 		return u.GetLabels()["crossplane.io/composite"]
 	})
@@ -71,7 +65,7 @@ func manyAtOnce(ctx context.Context, t *testing.T, prefix string, n int, createT
 	created := make([]time.Time, n)
 	parallel(n, func(i int) {
 		var err error
-		if created[i], err = createXR(ctx, instances[i]); err != nil {
+		if created[i], err = createXR(ctx, m, instances[i]); err != nil {
 			t.Error(err)
 		}
 	})
@@ -84,28 +78,37 @@ func manyAtOnce(ctx context.Context, t *testing.T, prefix string, n int, createT
 		if err != nil {
 			t.Fatal(err)
 		}
-		first, err := composed(name)
-		if err != nil {
-			t.Fatal(err)
+		toDeployment[i] = at.Sub(created[i])
+		if m == providerMode {
+			first, err := composed(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			toObject[i], objectToDeployment[i] = first.Sub(created[i]), at.Sub(first)
 		}
-		toDeployment[i], toObject[i], objectToDeployment[i] = at.Sub(created[i]), first.Sub(created[i]), at.Sub(first)
 	}
-	costs.add(cost(fmt.Sprintf("%d created at once, until each has its Deployment", n), n, before, sample(t), 0))
-	live.add(fmt.Sprintf("%d created at once: create → first Object (Crossplane and the function)", n), toObject, 95, 0)
-	live.add(fmt.Sprintf("%d created at once: first Object → Deployment (provider-kubernetes)", n), objectToDeployment, 95, 0)
-	// On this 2-core machine the 50-at-once target is not met: the API
-	// server spends about a core on provider-kubernetes' requests while the
-	// Objects are created (see the cost table). Reported, not enforced; the
-	// timing table marks it.
-	if err := live.add(fmt.Sprintf("%d created at once → each Deployment present", n), toDeployment, 95, createTarget).met(); err != nil {
-		t.Logf("target not met: %v", err)
+	costs.add(cost(m, fmt.Sprintf("%d created at once, until each has its Deployment", n), n, before, sample(t), 0))
+	if m == providerMode {
+		live.add(m, fmt.Sprintf("%d created at once: create → first Object (Crossplane and the function)", n), toObject, 95, 0)
+		live.add(m, fmt.Sprintf("%d created at once: first Object → Deployment (provider-kubernetes)", n), objectToDeployment, 95, 0)
+	}
+	// On this 2-core machine the provider mode's 50-at-once target is not
+	// met: the API server spends about a core on provider-kubernetes'
+	// requests while the Objects are created (see the cost table).
+	// Reported, not enforced; the timing table marks it.
+	if err := live.add(m, fmt.Sprintf("%d created at once → each Deployment present", n), toDeployment, 95, createTarget).met(); err != nil {
+		if m.targets.burstEnforced {
+			t.Error(err)
+		} else {
+			t.Logf("target not met: %v", err)
+		}
 	}
 
 	// All their Pods turn Ready at once: each DataVisualisation's wait
 	// includes the others', queued in Crossplane. Measured and reported.
-	live.add(fmt.Sprintf("%d Pods Ready at once → each DataVisualisation Ready", n), podReadyToReady(ctx, t, instances), 95, 0)
+	live.add(m, fmt.Sprintf("%d Pods Ready at once → each DataVisualisation Ready", n), podReadyToReady(ctx, t, instances), 95, 0)
 	for _, name := range instances {
-		checkConverged(ctx, t, name)
+		checkConverged(ctx, t, m, name)
 	}
 }
 
@@ -231,8 +234,8 @@ func parallel(n int, f func(i int)) {
 }
 
 // checkConverged checks that an instance has its URL, its Deployment, and
-// exactly three Objects.
-func checkConverged(ctx context.Context, t *testing.T, name string) {
+// exactly the mode's three composed resources.
+func checkConverged(ctx context.Context, t *testing.T, m mode, name string) {
 	t.Helper()
 	url := "https://" + domain() + "/" + name
 	if _, _, err := await(ctx, gvrXR, name, func(xr *unstructured.Unstructured) bool {
@@ -244,18 +247,18 @@ func checkConverged(ctx context.Context, t *testing.T, name string) {
 	if _, _, err := await(ctx, gvrDeployment, name, exists); err != nil {
 		t.Errorf("%s: %v", name, err)
 	}
-	objects, err := c.list(ctx, gvrObject, "crossplane.io/composite="+name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(objects) != 3 {
-		t.Errorf("%s: want exactly 3 Objects, got %d", name, len(objects))
+	var composedErr error
+	if _, _, err := await(ctx, gvrXR, name, func(xr *unstructured.Unstructured) bool {
+		composedErr = m.checkComposed(ctx, xr)
+		return composedErr == nil
+	}); err != nil {
+		t.Errorf("%s: %v", composedErr, err)
 	}
 }
 
 // deleteAtOnce deletes DataVisualisations at once and times each from its
 // delete to the moment all it composed is gone.
-func deleteAtOnce(ctx context.Context, t *testing.T, what string, names []string, target time.Duration) {
+func deleteAtOnce(ctx context.Context, t *testing.T, m mode, what string, names []string, target time.Duration) {
 	t.Helper()
 	took := make([]time.Duration, len(names))
 	parallel(len(names), func(i int) {
@@ -267,7 +270,7 @@ func deleteAtOnce(ctx context.Context, t *testing.T, what string, names []string
 	if t.Failed() {
 		t.FailNow()
 	}
-	if err := live.add(what, took, 100, target).met(); err != nil {
+	if err := live.add(m, what, took, 100, target).met(); err != nil {
 		t.Error(err)
 	}
 }
@@ -354,11 +357,23 @@ var counters = []struct {
 }{
 	{"RunFunction calls", "grpc_server_handled_total{", `grpc_method="RunFunction"`, httpMetrics(func() string { return c.functionMetricsAddr })},
 	{"provider-kubernetes Object reconciles", "controller_runtime_reconcile_total{", `controller="managed/object.kubernetes.m.crossplane.io"`, httpMetrics(func() string { return c.providerMetricsAddr })},
+	// Where Crossplane spends an instance's time: reconciling it, and
+	// waiting in its work queue for a turn.
+	{"Crossplane DataVisualisation reconciles", "controller_runtime_reconcile_total{", xrController, httpMetrics(func() string { return c.crossplaneMetricsAddr })},
+	{"Crossplane DataVisualisation reconcile s", "controller_runtime_reconcile_time_seconds_sum{", xrController, httpMetrics(func() string { return c.crossplaneMetricsAddr })},
+	{"Crossplane DataVisualisation queue wait s", "workqueue_queue_duration_seconds_sum{", `name="` + xrControllerName + `"`, httpMetrics(func() string { return c.crossplaneMetricsAddr })},
 	{"API server requests", "apiserver_request_total{", "", func(ctx context.Context) (io.ReadCloser, error) {
 		out, err := c.kubectl(ctx, "", "get", "--raw", "/metrics")
 		return io.NopCloser(strings.NewReader(out)), err
 	}},
 }
+
+// The name of Crossplane's controller of DataVisualisations, and the label
+// of its series.
+const (
+	xrControllerName = "composite/datavisualisations.squonk.it"
+	xrController     = `controller="` + xrControllerName + `"`
+)
 
 // httpMetrics reads the metrics a component serves on loopback.
 func httpMetrics(addr func() string) func(ctx context.Context) (io.ReadCloser, error) {
@@ -396,7 +411,7 @@ func sumMetric(r io.Reader, metric, series string) (float64, error) {
 // atRest measures, with n instances Ready and nothing happening, what each
 // component costs over restSeconds: CPU time and resident memory, in all and
 // per instance, and the function's calls per instance per minute.
-func atRest(ctx context.Context, t *testing.T, n int) {
+func atRest(ctx context.Context, t *testing.T, m mode, n int) {
 	t.Helper()
 	before := sample(t)
 	select { // The measurement's window: nothing is waited for.
@@ -404,7 +419,7 @@ func atRest(ctx context.Context, t *testing.T, n int) {
 		t.Fatal(ctx.Err())
 	case <-time.After(restSeconds * time.Second):
 	}
-	costs.add(cost(fmt.Sprintf("%d Ready, at rest for %d s", n, restSeconds), n, before, sample(t), time.Minute))
+	costs.add(cost(m, fmt.Sprintf("%d Ready, at rest for %d s", n, restSeconds), n, before, sample(t), time.Minute))
 }
 
 // A usageSample is what each component has used so far, and the counters.
@@ -446,13 +461,13 @@ func sample(t *testing.T) usageSample {
 
 // cost is what each component used between two samples, for n instances:
 // per instance, and per instance and unit of time when per is not zero.
-func cost(what string, n int, before, after usageSample, per time.Duration) costRow {
+func cost(m mode, what string, n int, before, after usageSample, per time.Duration) costRow {
 	window := after.at.Sub(before.at)
 	scale := 1.0
 	if per > 0 {
 		scale = per.Seconds() / window.Seconds()
 	}
-	row := costRow{what: what, instances: n, perTime: per, usage: map[string]usage{}}
+	row := costRow{mode: m.name, what: what, instances: n, perTime: per, usage: map[string]usage{}}
 	for i := range counters {
 		row.counters = append(row.counters, (after.counters[i]-before.counters[i])/float64(n)*scale)
 	}
@@ -466,6 +481,7 @@ func cost(what string, n int, before, after usageSample, per time.Duration) cost
 // perTime, when it is not zero), resident memory at the end, and each
 // counter's increase per instance.
 type costRow struct {
+	mode      string
 	what      string
 	instances int
 	perTime   time.Duration
@@ -491,8 +507,7 @@ func (ct *costTable) String() string {
 	if len(ct.rows) == 0 {
 		return ""
 	}
-	var b strings.Builder
-	b.WriteString("\n| instances | component | CPU s | CPU ms per instance | resident MiB | resident KiB per instance |\n|---|---|---|---|---|---|\n")
+	var t sideBySide
 	for _, r := range ct.rows {
 		unit := ""
 		if r.perTime == time.Minute {
@@ -500,14 +515,15 @@ func (ct *costTable) String() string {
 		}
 		for _, name := range restComponents {
 			u := r.usage[name]
-			fmt.Fprintf(&b, "| %s | %s | %.2f%s | %.1f%s | %.1f | %.0f |\n", r.what, name, u.cpu.Seconds(), unit,
-				float64(u.cpu.Microseconds())/1000/float64(r.instances), unit, float64(u.rss)/(1<<20), float64(u.rss)/1024/float64(r.instances))
+			t.set(r.what+" | "+name, r.mode, fmt.Sprintf("%.2f%s", u.cpu.Seconds(), unit),
+				fmt.Sprintf("%.1f%s", float64(u.cpu.Microseconds())/1000/float64(r.instances), unit),
+				fmt.Sprintf("%.1f", float64(u.rss)/(1<<20)), fmt.Sprintf("%.0f", float64(u.rss)/1024/float64(r.instances)))
 		}
 		for i, m := range counters {
-			fmt.Fprintf(&b, "| %s | %s per instance%s | %.1f | | | |\n", r.what, m.what, unit, r.counters[i])
+			t.set(r.what+" | "+m.what+" per instance"+unit, r.mode, fmt.Sprintf("%.1f", r.counters[i]))
 		}
 	}
-	return b.String()
+	return t.markdown("instances | component", "CPU s", "CPU ms per instance", "resident MiB", "resident KiB per instance")
 }
 
 // deletedChildComesBack deletes one of the instance's objects by hand and

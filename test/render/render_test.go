@@ -272,7 +272,11 @@ func TestValidateRejectsBrokenResources(t *testing.T) {
 	xr := readFile(t, filepath.Join(*repo, "example", "xr.yaml"))
 	// The objects the direct mode composes, without the partial XR render prints.
 	direct := readFile(t, filepath.Join(*repo, "example", "direct", "expected.yaml"))
-	direct = direct[strings.Index(direct, "\n---\napiVersion: apps/v1"):]
+	_, objects, ok := strings.Cut(direct, "\n---\napiVersion: apps/v1")
+	if !ok {
+		t.Fatal("example/direct/expected.yaml has no Deployment after the XR")
+	}
+	direct = "apiVersion: apps/v1" + objects
 	cases := map[string]struct {
 		broken, want string
 	}{
@@ -280,9 +284,9 @@ func TestValidateRejectsBrokenResources(t *testing.T) {
 		"DeploymentReplicasAString": {broken: strings.Replace(direct, "replicas: 1", "replicas: one", 1), want: "replicas"},
 		"ServicePortAString":        {broken: strings.Replace(direct, "port: 5170", "port: http", 1), want: "port"},
 		"IngressUnknownField":       {broken: strings.Replace(direct, "ingressClassName:", "ingressClassNmae:", 1), want: "ingressClassNmae"},
-		"ImageTagMissing":  {broken: strings.Replace(xr, "imageTag: 1.2.0", "taskId2: x", 1), want: "imageTag"},
-		"RunAsUserAString": {broken: strings.Replace(xr, "runAsUser: 1002", "runAsUser: root", 1), want: "runAsUser"},
-		"LabelsNotAList":   {broken: strings.Replace(xr, "labels:\n", "labels: oops\n  unused:\n", 1), want: "labels"},
+		"ImageTagMissing":           {broken: strings.Replace(xr, "imageTag: 1.2.0", "taskId2: x", 1), want: "imageTag"},
+		"RunAsUserAString":          {broken: strings.Replace(xr, "runAsUser: 1002", "runAsUser: root", 1), want: "runAsUser"},
+		"LabelsNotAList":            {broken: strings.Replace(xr, "labels:\n", "labels: oops\n  unused:\n", 1), want: "labels"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -1,0 +1,78 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// The Compositions of the two modes, as the Configuration package names them.
+var compositions = map[string]string{
+	providerMode.name: "datavisualisations.squonk.it",
+	directMode.name:   "datavisualisations-direct.squonk.it",
+}
+
+// TestChangingTheComposition moves a running instance from the provider
+// mode's Composition to the direct mode's and back, as docs/behaviour.md
+// says it may be: each time the instance ends with exactly the new mode's
+// composed resources, one Deployment, Service and Ingress, and Ready again.
+// From the provider mode to the direct mode the objects are kept (the Pod
+// is not restarted); back, Crossplane deletes the objects it composed and
+// the provider makes them again.
+func TestChangingTheComposition(t *testing.T) {
+	ctx := context.Background()
+	const name = "changes-mode"
+	if _, err := createXR(ctx, providerMode, name); err != nil {
+		t.Fatal(err)
+	}
+	checkConverged(ctx, t, providerMode, name)
+	podReadyToReady(ctx, t, []string{name})
+
+	before := mustGet(ctx, t, gvrDeployment, name)
+	took := changeComposition(ctx, t, name, directMode)
+	live.one(directMode, "Composition changed from the provider mode's → the direct mode's resources only, Ready", took, 0)
+	if after := mustGet(ctx, t, gvrDeployment, name); after.GetUID() != before.GetUID() {
+		t.Errorf("the Deployment was replaced (uid %s, was %s): want it kept", after.GetUID(), before.GetUID())
+	}
+
+	took = changeComposition(ctx, t, name, providerMode)
+	live.one(providerMode, "Composition changed from the direct mode's → the provider mode's resources only, Ready", took, 0)
+
+	if _, err := deleteAndAwaitGone(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// changeComposition points a DataVisualisation at a mode's Composition and
+// returns how long it took, from the change, until it composes exactly that
+// mode's resources, its Deployment, Service and Ingress exist, and it is
+// Ready, running the instance's Pods when its Deployment was made again.
+func changeComposition(ctx context.Context, t *testing.T, name string, m mode) time.Duration {
+	t.Helper()
+	patch := fmt.Sprintf(`{"spec":{"crossplane":{"compositionRef":{"name":%q}}}}`, compositions[m.name])
+	if _, err := c.client.Resource(gvrXR).Namespace(dmNamespace).Patch(ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	checkConverged(ctx, t, m, name)
+	for _, gvr := range []gvrType{gvrDeployment, gvrService, gvrIngress} {
+		if _, _, err := await(ctx, gvr, name, exists); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.kubelet.runPods(name) // A Deployment made again has a new Pod.
+	at, _, err := await(ctx, gvrXR, name, func(xr *unstructured.Unstructured) bool {
+		return xrCondition("Ready", "True")(xr) && m.checkComposed(ctx, xr) == nil
+	})
+	if err != nil {
+		t.Fatalf("%s in the %s mode: %v", name, m.name, err)
+	}
+	return at.Sub(start)
+}
