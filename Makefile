@@ -117,7 +117,7 @@ test-xpkg: xpkg ## Open the built packages and check what is inside.
 
 .PHONY: e2e
 e2e: $(E2E_TOOLS) xpkg ## The end-to-end suite: the Data Manager's actions on a real control plane.
-	@rc=0; (cd test && go test -count=1 -timeout 30m -tags e2e ./e2e/ \
+	@rc=0; (cd test && go test -count=1 -timeout 45m -tags e2e ./e2e/ \
 	  -bin=$(BIN) -repo=$(CURDIR) -dir=$(E2E_DIR) -timings=$(OUTPUT)/e2e-timings.md \
 	  -function-xpkg=$(FUNCTION_XPKG) -configuration-xpkg=$(CONFIGURATION_XPKG) -function-binary=$(OUTPUT)/function-$(ARCH)) || rc=$$?; \
 	hack/reap.sh $(E2E_DIR)/pids || rc=1; exit $$rc
