@@ -88,7 +88,7 @@ func BenchmarkBuilders(b *testing.B) {
 	b.Run("Wrap", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := wrap(manifests(inst), inst.providerConfigRef); err != nil {
+			if _, err := inst.mode.resources(manifests(inst), inst.providerConfigRef); err != nil {
 				b.Fatal(err)
 			}
 		}

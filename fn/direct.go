@@ -3,27 +3,8 @@ package fn
 import (
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/resource"
 )
-
-// direct returns the manifests as they are, for Crossplane to apply, keyed
-// by their objects' names. Crossplane makes the DataVisualisation their
-// controller, as the manifests already say, and Kubernetes' garbage
-// collector deletes them with it.
-func direct(ms []manifest) (map[resource.Name]*structpb.Struct, error) {
-	out := make(map[resource.Name]*structpb.Struct, len(ms))
-	for _, m := range ms {
-		o, err := toManifest(m.object)
-		if err != nil {
-			return nil, errors.Wrapf(err, "cannot compose the %s", m.name)
-		}
-		if out[m.name], err = structpb.NewStruct(o); err != nil {
-			return nil, errors.Wrapf(err, "cannot convert the %s", m.name)
-		}
-	}
-	return out, nil
-}
 
 // directState returns the state of an object that Crossplane composed
 // directly and observes. Crossplane derives no readiness for it: a
@@ -42,8 +23,8 @@ func rolledOut(d *structpb.Struct) bool {
 	meta := d.GetFields()["metadata"].GetStructValue().GetFields()
 	spec := d.GetFields()["spec"].GetStructValue().GetFields()
 	status := d.GetFields()["status"].GetStructValue().GetFields()
-	if !equal(status["observedGeneration"], meta["generation"]) ||
-		!equal(status["updatedReplicas"], spec["replicas"]) || !equal(status["availableReplicas"], spec["replicas"]) {
+	if !sameNumber(status["observedGeneration"], meta["generation"]) ||
+		!sameNumber(status["updatedReplicas"], spec["replicas"]) || !sameNumber(status["availableReplicas"], spec["replicas"]) {
 		return false
 	}
 	for _, c := range status["conditions"].GetListValue().GetValues() {
@@ -55,9 +36,9 @@ func rolledOut(d *structpb.Struct) bool {
 	return false
 }
 
-// equal reports whether two values are the same number; a missing value is
-// no number.
-func equal(a, b *structpb.Value) bool {
+// sameNumber reports whether two values are the same number; a missing
+// value is no number.
+func sameNumber(a, b *structpb.Value) bool {
 	x, ok := a.GetKind().(*structpb.Value_NumberValue)
 	y, ok2 := b.GetKind().(*structpb.Value_NumberValue)
 	return ok && ok2 && x.NumberValue == y.NumberValue

@@ -3,6 +3,7 @@ package fn
 import (
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/crossplane/function-sdk-go/errors"
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
 
@@ -23,8 +24,13 @@ const (
 // modes lists the modes, the default first.
 var modes = []string{string(modeProvider), string(modeDirect)}
 
-// directSuffix ends the names of the resources composed in the direct mode.
-const directSuffix = "-direct"
+// directNames are the names of the resources composed in the direct mode:
+// each object's name with the suffix -direct.
+var directNames = map[resource.Name]resource.Name{
+	nameDeployment: nameDeployment + "-direct",
+	nameService:    nameService + "-direct",
+	nameIngress:    nameIngress + "-direct",
+}
 
 // composedName is the name, in the Composition pipeline, of the composed
 // resource that carries an object (named after its kind). Each mode has
@@ -33,18 +39,32 @@ const directSuffix = "-direct"
 // deletes the old resource and composes the new one.
 func (m mode) composedName(object resource.Name) resource.Name {
 	if m == modeDirect {
-		return object + directSuffix
+		return directNames[object]
 	}
 	return object
 }
 
 // resources returns the composed resources that carry the manifests, keyed
-// by their composed resource names.
+// by their objects' names, as the protobuf structs a response carries: in
+// the provider mode each manifest wrapped in a provider-kubernetes Object
+// (object.go), in the direct mode each as it is, for Crossplane to apply.
+// Crossplane makes the DataVisualisation their controller, as the manifests
+// already say, and Kubernetes' garbage collector deletes them with it.
 func (m mode) resources(ms []manifest, pc providerConfigRef) (map[resource.Name]*structpb.Struct, error) {
-	if m == modeDirect {
-		return direct(ms)
+	out := make(map[resource.Name]*structpb.Struct, len(ms))
+	for _, mf := range ms {
+		o, err := toManifest(mf.object)
+		if err != nil {
+			return nil, errors.Wrapf(err, "cannot compose the %s", mf.name)
+		}
+		if m == modeProvider {
+			o = object(o, readinessPolicies[mf.name], pc)
+		}
+		if out[mf.name], err = structpb.NewStruct(o); err != nil {
+			return nil, errors.Wrapf(err, "cannot convert the %s", mf.name)
+		}
 	}
-	return wrap(ms, pc)
+	return out, nil
 }
 
 // state returns how far the composed resource that carries an object has

@@ -1,12 +1,9 @@
 package fn
 
 import (
-	"google.golang.org/protobuf/types/known/structpb"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/crossplane/function-sdk-go/errors"
-	"github.com/crossplane/function-sdk-go/resource"
-	"github.com/crossplane/function-sdk-go/resource/composed"
 )
 
 // The provider-kubernetes namespaced Object that wraps each manifest.
@@ -15,43 +12,22 @@ const (
 	objectKind       = "Object"
 )
 
-// wrap wraps each manifest in a provider-kubernetes Object, with the
-// readiness policy of its kind, and returns them keyed by their objects'
-// names as the protobuf structs a response carries.
-func wrap(ms []manifest, pc providerConfigRef) (map[resource.Name]*structpb.Struct, error) {
-	out := make(map[resource.Name]*structpb.Struct, len(ms))
-	for _, m := range ms {
-		o, err := object(m.object, readinessPolicies[m.name], pc)
-		if err != nil {
-			return nil, errors.Wrapf(err, "cannot compose the %s", m.name)
-		}
-		if out[m.name], err = structpb.NewStruct(o.Object); err != nil {
-			return nil, errors.Wrapf(err, "cannot convert the %s", m.name)
-		}
-	}
-	return out, nil
-}
-
-// object wraps a manifest in a provider-kubernetes namespaced Object. The
-// Object's own name is left to Crossplane, which generates one from the
-// DataVisualisation's name and puts it in the DataVisualisation's namespace.
-// The Object watches the object it manages, so that the provider hears at
-// once of a change (readiness, an edit, a deletion) instead of at its next
-// poll; the provider needs --enable-watches for it. Its management policies
-// leave out Delete: when the DataVisualisation is deleted, the Object goes at
-// once, and the garbage collector deletes the object, which the
-// DataVisualisation owns (see objectMeta).
-func object(manifest runtime.Object, r readinessPolicy, pc providerConfigRef) (*composed.Unstructured, error) {
-	m, err := toManifest(manifest)
-	if err != nil {
-		return nil, err
-	}
+// object wraps a manifest in a provider-kubernetes namespaced Object, with
+// the readiness policy of its kind. The Object's own name is left to
+// Crossplane, which generates one from the DataVisualisation's name and puts
+// it in the DataVisualisation's namespace. The Object watches the object it
+// manages, so that the provider hears at once of a change (readiness, an
+// edit, a deletion) instead of at its next poll; the provider needs
+// --enable-watches for it. Its management policies leave out Delete: when
+// the DataVisualisation is deleted, the Object goes at once, and the garbage
+// collector deletes the object, which the DataVisualisation owns (see
+// objectMeta).
+func object(manifest map[string]any, r readinessPolicy, pc providerConfigRef) map[string]any {
 	readiness := map[string]any{"policy": r.policy}
 	if r.celQuery != "" {
 		readiness["celQuery"] = r.celQuery
 	}
-	o := composed.New()
-	o.Object = map[string]any{
+	return map[string]any{
 		"apiVersion": objectAPIVersion,
 		"kind":       objectKind,
 		"spec": map[string]any{
@@ -59,10 +35,9 @@ func object(manifest runtime.Object, r readinessPolicy, pc providerConfigRef) (*
 			"readiness":          readiness,
 			"watch":              true,
 			"managementPolicies": []any{"Observe", "Create", "Update", "LateInitialize"},
-			"forProvider":        map[string]any{"manifest": m},
+			"forProvider":        map[string]any{"manifest": manifest},
 		},
 	}
-	return o, nil
 }
 
 // toManifest converts a typed Kubernetes object to the manifest an Object

@@ -184,13 +184,13 @@ func TestLiveFaults(t *testing.T) {
 }
 
 func liveFaults(ctx context.Context, t *testing.T, m mode) {
-	timed := func(what string) func() { return timed(m.name + " mode: " + what) }
+	timedIn := func(what string) func() { return timed(m.name + " mode: " + what) }
 	t.Run("FunctionKilledDuringABurst", func(t *testing.T) {
-		defer timed("fault: function killed during a burst of 20 creates, restarted; all converge, none duplicated")()
-		names := names(m.instance("burst"), 20)
-		n := len(names)
+		defer timedIn("fault: function killed during a burst of 20 creates, restarted; all converge, none duplicated")()
+		burst := names(m.instance("burst"), 20)
+		n := len(burst)
 		var wg sync.WaitGroup
-		for i, name := range names {
+		for i, name := range burst {
 			if i == n/4 {
 				c.function.stop() // A quarter in, the function dies.
 			}
@@ -208,19 +208,19 @@ func liveFaults(ctx context.Context, t *testing.T, m mode) {
 		if err := c.runFunction(); err != nil {
 			t.Fatal(err)
 		}
-		for _, name := range names {
+		for _, name := range burst {
 			checkConverged(ctx, t, m, name)
 		}
 	})
 	t.Run("ProviderRestarted", func(t *testing.T) {
-		defer timed("fault: provider-kubernetes down during 3 creates, restarted; nothing lost")()
+		defer timedIn("fault: provider-kubernetes down during 3 creates, restarted; nothing lost")()
 		before, err := c.list(ctx, gvrDeployment, "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		c.provider.stop()
-		names := names(m.instance("while-provider-down"), 3)
-		for _, name := range names {
+		down := names(m.instance("while-provider-down"), 3)
+		for _, name := range down {
 			if err := c.apply(ctx, m.dataVisualisation(name, "1.2.0")); err != nil {
 				t.Fatal(err)
 			}
@@ -229,7 +229,7 @@ func liveFaults(ctx context.Context, t *testing.T, m mode) {
 		if err := c.runProvider(ctx); err != nil {
 			t.Fatal(err)
 		}
-		for _, name := range names {
+		for _, name := range down {
 			checkConverged(ctx, t, m, name)
 		}
 		for _, d := range before {
@@ -247,12 +247,12 @@ func liveFaults(ctx context.Context, t *testing.T, m mode) {
 		{"kube-apiserver", func() error { c.apiserver.stop(); return c.runAPIServer(ctx) }},
 	} {
 		t.Run("RestartOf-"+r.component, func(t *testing.T) {
-			defer timed("fault: " + r.component + " restarted during a burst of 20 creates; all converge, none duplicated")()
+			defer timedIn("fault: " + r.component + " restarted during a burst of 20 creates; all converge, none duplicated")()
 			restartDuringABurst(ctx, t, m, r.component, r.restart)
 		})
 	}
 	t.Run("DeletedWhileItsDeploymentIsBeingCreated", func(t *testing.T) {
-		defer timed("fault: deleted while its Deployment is being created; nothing left")()
+		defer timedIn("fault: deleted while its Deployment is being created; nothing left")()
 		name := m.instance("short-lived")
 		if err := c.apply(ctx, m.dataVisualisation(name, "1.2.0")); err != nil {
 			t.Fatal(err)

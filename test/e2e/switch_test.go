@@ -13,12 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 )
 
-// The Compositions of the two modes, as the Configuration package names them.
-var compositions = map[string]string{
-	providerMode.name: "datavisualisations.squonk.it",
-	directMode.name:   "datavisualisations-direct.squonk.it",
-}
-
 // TestChangingTheComposition moves a running instance from the provider
 // mode's Composition to the direct mode's and back, as docs/behaviour.md
 // says it may be: each time the instance ends with exactly the new mode's
@@ -56,7 +50,7 @@ func TestChangingTheComposition(t *testing.T) {
 // Ready, running the instance's Pods when its Deployment was made again.
 func changeComposition(ctx context.Context, t *testing.T, name string, m mode) time.Duration {
 	t.Helper()
-	patch := fmt.Sprintf(`{"spec":{"crossplane":{"compositionRef":{"name":%q}}}}`, compositions[m.name])
+	patch := fmt.Sprintf(`{"spec":{"crossplane":{"compositionRef":{"name":%q}}}}`, m.composition)
 	if _, err := c.client.Resource(gvrXR).Namespace(dmNamespace).Patch(ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
