@@ -6,10 +6,14 @@ SHELL := /usr/bin/env bash
 BIN    := $(CURDIR)/bin
 OUTPUT := $(CURDIR)/_output
 
+# pinned is the version of module $(2) that the go.mod in folder $(1)
+# requires: each tool's version is set in one place, its module's go.mod.
+pinned = $(shell awk '$$1 == "$(2)" {print $$2}' $(1)/go.mod)
+
 # Pinned tools. The crossplane CLI (crank) is built from the test module,
-# whose go.mod pins github.com/crossplane/crossplane/v2 v2.2.1, the last
+# whose go.mod pins github.com/crossplane/crossplane/v2 at v2.2.1, the last
 # release that has it; a crossplane v2.0-v2.2 already on PATH is used instead.
-CROSSPLANE_CLI_VERSION := v2.2.1
+CROSSPLANE_CLI_VERSION = $(call pinned,test,github.com/crossplane/crossplane/v2)
 GOLANGCI_LINT_VERSION  := v2.12.2
 
 # Package build parameters.
@@ -25,11 +29,11 @@ MKIMAGE       := $(BIN)/mkimage
 GOLANGCI_LINT := $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
 # The end-to-end suite's control plane, each pinned by a module of test/tools.
-K8S_VERSION := v1.36.4
-K8S_LDFLAGS := -X k8s.io/component-base/version.gitVersion=$(K8S_VERSION) \
-	-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=36 \
+K8S_VERSION = $(call pinned,test/tools/k8s,k8s.io/kubernetes)
+K8S_LDFLAGS = -X k8s.io/component-base/version.gitVersion=$(K8S_VERSION) \
+	-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(word 2,$(subst ., ,$(K8S_VERSION))) \
 	-X k8s.io/client-go/pkg/version.gitVersion=$(K8S_VERSION)
-CROSSPLANE_CORE_VERSION := v2.4.0
+CROSSPLANE_CORE_VERSION = $(call pinned,test/tools/crossplane-core,github.com/crossplane/crossplane/v2)
 E2E_TOOLS := $(BIN)/etcd $(BIN)/kube-apiserver $(BIN)/kube-controller-manager $(BIN)/kubectl \
 	$(BIN)/crossplane-core $(BIN)/provider-kubernetes
 
@@ -37,7 +41,6 @@ BENCH_BINARIES := $(BIN)/function $(BIN)/noop $(BIN)/loadgen $(BIN)/bench
 
 GO_SOURCES := $(shell find . -name '*.go' -not -path './test/*' -not -path './hack/*') go.mod go.sum
 
-E2E_DIR            := $(OUTPUT)/e2e
 FUNCTION_XPKG      := $(OUTPUT)/function-squonk2-viz-$(VERSION)-$(ARCH).xpkg
 CONFIGURATION_XPKG := $(OUTPUT)/configuration-squonk2-viz-$(VERSION).xpkg
 
@@ -70,10 +73,13 @@ $(FUNCTION): $(GO_SOURCES)
 generate: ## Regenerate the Input's deepcopy methods and CRD.
 	go generate -tags generate ./...
 
+# The load benchmark (build tag load) shares the end-to-end harness with the
+# contract and uses less of it: what only the contract uses is not unused.
 .PHONY: lint
-lint: $(GOLANGCI_LINT) ## Run golangci-lint on every module.
+lint: $(GOLANGCI_LINT) ## Run golangci-lint on every module, and the end-to-end suite in both its builds.
 	$(GOLANGCI_LINT) run ./...
-	cd test && $(GOLANGCI_LINT) run --config ../.golangci.yml ./...
+	cd test && $(GOLANGCI_LINT) run --config ../.golangci.yml ./... && \
+	  $(GOLANGCI_LINT) run --config ../.golangci.yml --build-tags integration,e2e,load --disable unused ./e2e/
 
 .PHONY: fmt-check
 fmt-check: $(GOLANGCI_LINT) ## Fail when the code is not formatted as the linters want it.
@@ -115,12 +121,40 @@ test-xpkg: xpkg ## Open the built packages and check what is inside.
 	cd test && go test -count=1 -tags integration ./xpkg/ -function-xpkg=$(FUNCTION_XPKG) -configuration-xpkg=$(CONFIGURATION_XPKG) \
 	  -arch=$(ARCH) -dm-namespaces=$(DM_NAMESPACES) -default-mode=$(DEFAULT_MODE)
 
+# RUN is a regular expression of the tests to run, passed to go test -run, in
+# either suite: RUN=TestDataManager/direct, RUN='TestLoadBursts/.*/50AtOnce'.
+RUN ?=
+
+E2E_FLAGS = -bin=$(BIN) -repo=$(CURDIR) -function-xpkg=$(FUNCTION_XPKG) -configuration-xpkg=$(CONFIGURATION_XPKG) \
+	-function-binary=$(OUTPUT)/function-$(ARCH)
+
+# e2e-run runs the suite of build tags $(1) in _output/$(2), writes its tables
+# to _output/$(2).md, and fails if a process it started survives it.
+e2e-run = rc=0; (cd test && go test -count=1 -timeout $(3) -tags $(1) ./e2e/ -run '$(RUN)' $(E2E_FLAGS) \
+	  -dir=$(OUTPUT)/$(2) -timings=$(OUTPUT)/$(2).md $(4)) || rc=$$?; \
+	hack/reap.sh $(OUTPUT)/$(2)/pids || rc=1; exit $$rc
+
 .PHONY: e2e
-e2e: $(E2E_TOOLS) xpkg ## The end-to-end suite: the Data Manager's actions on a real control plane.
-	@rc=0; (cd test && go test -count=1 -timeout 45m -tags e2e ./e2e/ \
-	  -bin=$(BIN) -repo=$(CURDIR) -dir=$(E2E_DIR) -timings=$(OUTPUT)/e2e-timings.md \
-	  -function-xpkg=$(FUNCTION_XPKG) -configuration-xpkg=$(CONFIGURATION_XPKG) -function-binary=$(OUTPUT)/function-$(ARCH)) || rc=$$?; \
-	hack/reap.sh $(E2E_DIR)/pids || rc=1; exit $$rc
+e2e: $(E2E_TOOLS) xpkg ## The contract: the Data Manager's actions on a real control plane, both modes (about 6 minutes). RUN=<regexp> picks tests.
+	@$(call e2e-run,e2e,e2e,20m)
+
+# The load benchmark's parameters: the bursts' sizes, the window of each
+# cost at rest, and the creates during each restart.
+LOAD_SIZES         ?= 50,200
+LOAD_REST          ?= 60s
+LOAD_RESTART_BURST ?= 20
+
+.PHONY: e2e-load
+e2e-load: $(E2E_TOOLS) xpkg ## The load benchmark: bursts of LOAD_SIZES, the cost at rest, restarts under load (about 25 minutes); tables in _output/e2e-load.md.
+	@$(call e2e-run,e2e$(COMMA)load,e2e-load,60m,-sizes=$(LOAD_SIZES) -rest=$(LOAD_REST) -restart-burst=$(LOAD_RESTART_BURST))
+
+LOAD_RESULTS := test/e2e/load-results.md
+
+.PHONY: e2e-load-record
+e2e-load-record: e2e-load ## Run the load benchmark and add its tables, dated, with the commit and the machine, to test/e2e/load-results.md.
+	hack/record-load.sh $(OUTPUT)/e2e-load.md $(LOAD_RESULTS) "LOAD_SIZES=$(LOAD_SIZES) LOAD_REST=$(LOAD_REST) LOAD_RESTART_BURST=$(LOAD_RESTART_BURST)"
+
+COMMA := ,
 
 ##@ Performance
 

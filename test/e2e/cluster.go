@@ -17,11 +17,9 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v2"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // config says where the suite finds what it runs.
@@ -40,9 +38,12 @@ type config struct {
 type cluster struct {
 	cfg        config
 	ps         *processes
-	kubeconfig string
+	kubeconfig string // for the commands of a person that the suite replays with kubectl
 	restConfig *rest.Config
-	client     dynamic.Interface
+	kube       client.WithWatch
+	// metricsHTTP reads the components' metrics, the API server's with
+	// the admin's certificate.
+	metricsHTTP *http.Client
 
 	kubeCA, xfnCA *ca
 	function      *process
@@ -71,7 +72,8 @@ func (c *cluster) path(elem ...string) string {
 	return filepath.Join(append([]string{c.cfg.dir}, elem...)...)
 }
 
-// kubectl runs kubectl against the cluster, with stdin.
+// kubectl runs kubectl against the cluster, with stdin: only where the
+// suite replays what a person types (docs/migration.md, `auth can-i`).
 func (c *cluster) kubectl(ctx context.Context, stdin string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
@@ -85,57 +87,27 @@ func (c *cluster) kubectl(ctx context.Context, stdin string, args ...string) (st
 	return out.String(), nil
 }
 
-func (c *cluster) apply(ctx context.Context, manifest string) error {
-	_, err := c.kubectl(ctx, manifest, "apply", "--server-side", "--force-conflicts", "-f", "-")
-	return err
-}
-
-// applyFile applies the documents of a YAML file that keep says to keep
-// (all when keep is nil).
-func (c *cluster) applyFile(ctx context.Context, file string, keep func(doc string) bool) error {
-	b, err := os.ReadFile(file) //nolint:gosec // The suite's and the repository's manifests.
-	if err != nil {
-		return err
-	}
-	var docs []string
-	for _, doc := range strings.Split(string(b), "\n---\n") {
-		if keep == nil || keep(doc) {
-			docs = append(docs, doc)
-		}
-	}
-	if err := c.apply(ctx, strings.Join(docs, "\n---\n")); err != nil {
-		return fmt.Errorf("%s: %w", file, err)
-	}
-	return nil
-}
-
-// kind returns the kind of a YAML document.
 // applyHelmCRD applies a CRD that a Helm chart templates, less its labels,
 // whose values are templates.
 func (c *cluster) applyHelmCRD(ctx context.Context, file string) error {
-	b, err := os.ReadFile(file) //nolint:gosec // A CRD in the module cache.
+	crd, err := readObjects(file)
 	if err != nil {
 		return err
 	}
-	crd, err := fromYAML(string(b))
-	if err != nil {
-		return err
+	for _, o := range crd {
+		o.SetLabels(nil)
 	}
-	unstructured.RemoveNestedField(crd, "metadata", "labels")
-	y, err := yaml.Marshal(crd)
-	if err != nil {
-		return err
-	}
-	return c.apply(ctx, string(y))
+	return c.apply(ctx, crd...)
 }
 
-func kind(doc string) string {
-	for _, line := range strings.Split(doc, "\n") {
-		if k, ok := strings.CutPrefix(line, "kind: "); ok {
-			return strings.TrimSpace(k)
-		}
+// applyTemplate applies the objects of a file under testdata/, its $NAMES
+// filled in from values.
+func (c *cluster) applyTemplate(ctx context.Context, file string, values map[string]string) error {
+	objs, err := readTemplate(file, values)
+	if err != nil {
+		return err
 	}
-	return ""
+	return c.apply(ctx, objs...)
 }
 
 // startControlPlane starts etcd, kube-apiserver and kube-controller-manager
@@ -208,7 +180,10 @@ func (c *cluster) startControlPlane(ctx context.Context) error {
 	}
 	restCfg.QPS, restCfg.Burst = 200, 400
 	c.restConfig = restCfg
-	if c.client, err = dynamic.NewForConfig(restCfg); err != nil {
+	if c.kube, err = newClient(restCfg); err != nil {
+		return err
+	}
+	if c.metricsHTTP, err = rest.HTTPClientFor(restCfg); err != nil {
 		return err
 	}
 
@@ -253,7 +228,7 @@ current-context: e2e
 `, server, b64(caPEM), b64(admin.cert), b64(admin.key))
 }
 
-// waitReady polls the API server's /readyz until it answers ok.
+// waitReady probes the API server's /readyz until it answers ok.
 func waitReady(ctx context.Context, url string, caPEM []byte, admin keyPair, p *process) error {
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(caPEM)
@@ -264,19 +239,19 @@ func waitReady(ctx context.Context, url string, caPEM []byte, admin keyPair, p *
 	hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 	}}
-	return waitFor(ctx, 90*time.Second, 200*time.Millisecond, "kube-apiserver /readyz", func() (bool, error) {
-		if !p.alive() {
-			return false, fmt.Errorf("%w: kube-apiserver exited:\n%s", errFinal, p.tail(30))
-		}
+	return probe(ctx, 90*time.Second, 200*time.Millisecond, "kube-apiserver /readyz", p, func() error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, http.NoBody)
 		if err != nil {
-			return false, err
+			return err
 		}
 		rsp, err := hc.Do(req)
 		if err != nil {
-			return false, err
+			return err
 		}
 		_ = rsp.Body.Close()
-		return rsp.StatusCode == http.StatusOK, fmt.Errorf("/readyz: %s", rsp.Status)
+		if rsp.StatusCode != http.StatusOK {
+			return fmt.Errorf("/readyz: %s", rsp.Status)
+		}
+		return nil
 	})
 }

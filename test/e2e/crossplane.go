@@ -20,26 +20,58 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	"github.com/informaticsmatters/function-squonk2-viz/test/internal/testenv"
 )
 
-// Versions of what the suite installs from the Go module proxy's sources.
+// The modules of what the suite runs or reads. Each one's version is the
+// one the go.mod of its tool module under test/tools/ pins (pinned).
 const (
-	crossplaneModule       = "github.com/crossplane/crossplane/v2"
-	crossplaneVersion      = "v2.4.0"
-	providerKubernetes     = "github.com/crossplane-contrib/provider-kubernetes"
-	providerKubernetesVers = "v1.3.1"
-	certManager            = "github.com/cert-manager/cert-manager"
-	certManagerVersion     = "v1.17.2"
+	crossplaneModule   = "github.com/crossplane/crossplane/v2"
+	providerKubernetes = "github.com/crossplane-contrib/provider-kubernetes"
+	certManager        = "github.com/cert-manager/cert-manager"
 
 	// packageVersion is the tag the packages are pushed with.
 	packageVersion = "v0.1.0"
 )
+
+// pinned returns the source of a module at the version that the tool
+// module test/tools/<tool> pins.
+func (c *cluster) pinned(tool, module string) (string, error) {
+	version, err := testenv.Pinned(filepath.Join(c.cfg.repo, "test", "tools", tool), module)
+	if err != nil {
+		return "", err
+	}
+	return testenv.FindModule(module, version)
+}
+
+// create creates objects.
+func (c *cluster) create(ctx context.Context, objs ...client.Object) error {
+	for _, o := range objs {
+		if err := c.kube.Create(ctx, o); err != nil {
+			return fmt.Errorf("cannot create %s %s: %w", kindOf(o), client.ObjectKeyFromObject(o), err)
+		}
+	}
+	return nil
+}
+
+func namespace(named string) *corev1.Namespace {
+	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: named}}
+}
+
+func serviceAccount(namespace, named string) *corev1.ServiceAccount {
+	return &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: named}}
+}
 
 // startCrossplane initialises Crossplane core (its CRDs and TLS secrets) and
 // starts it, out of cluster, with the External package runtime: the suite
@@ -47,26 +79,26 @@ const (
 // account, with the ClusterRoles its Helm chart makes and what the kit
 // aggregates into them, so that a right the kit forgets fails the suite.
 func (c *cluster) startCrossplane(ctx context.Context) error {
-	if _, err := c.kubectl(ctx, "", "create", "namespace", "crossplane-system"); err != nil {
+	if err := c.create(ctx, namespace("crossplane-system")); err != nil {
 		return err
 	}
 	var err error
 	if c.xfnCA, err = newCA("e2e-functions-ca"); err != nil {
 		return err
 	}
-	client, err := c.xfnCA.issue("crossplane", nil)
+	xfnClient, err := c.xfnCA.issue("crossplane", nil)
 	if err != nil {
 		return err
 	}
-	if err := writeTLSDir(c.path("pki", "xfn-client"), client, c.xfnCA.pem); err != nil {
+	if err := writeTLSDir(c.path("pki", "xfn-client"), xfnClient, c.xfnCA.pem); err != nil {
 		return err
 	}
-	xp, err := testenv.FindModule(crossplaneModule, crossplaneVersion)
+	xp, err := c.pinned("crossplane-core", crossplaneModule)
 	if err != nil {
 		return err
 	}
 	chart := filepath.Join(xp, "cluster", "charts", "crossplane")
-	chartArgs, chartEnv, err := crossplaneChartDefaults(chart)
+	chartArgs, chartEnv, err := crossplaneChartValues(chart, filepath.Join(c.cfg.repo, "example", "platform", "crossplane-values.yaml"))
 	if err != nil {
 		return err
 	}
@@ -78,20 +110,20 @@ func (c *cluster) startCrossplane(ctx context.Context) error {
 		"TLS_CLIENT_CERTS_DIR=" + c.path("pki", "xfn-client"),
 	}, chartEnv...)
 	// init applies Crossplane's CRDs and then objects of those kinds, which
-	// fails until the CRDs are established: retry.
-	err = waitFor(ctx, 90*time.Second, 2*time.Second, "crossplane core init", func() (bool, error) {
+	// fails until the CRDs are established: run it until it succeeds.
+	err = probe(ctx, 90*time.Second, 2*time.Second, "crossplane core init", nil, func() error {
 		p, err := c.ps.start("crossplane-init", env, "unshare", c.inPod("crossplane", c.path("crossplane-serviceaccount"),
 			filepath.Join(c.cfg.bin, "crossplane-core"), "core", "init",
 			"--cr-ds-path="+filepath.Join(xp, "cluster", "crds"), "--enable-webhooks=false",
 			"--tlsca-secret-name=crossplane-root-ca", "--tls-client-secret-name=crossplane-tls-client")...)
 		if err != nil {
-			return false, fmt.Errorf("%w: %w", errFinal, err)
+			return err
 		}
 		<-p.done
 		if p.err != nil {
-			return false, fmt.Errorf("%w:\n%s", p.err, p.tail(5))
+			return fmt.Errorf("%w:\n%s", p.err, p.tail(5))
 		}
-		return true, nil
+		return nil
 	})
 	if err != nil {
 		return err
@@ -125,6 +157,13 @@ func (c *cluster) runCrossplane() error {
 	return err
 }
 
+// The components' metrics, on loopback.
+func (c *cluster) crossplaneMetricsURL() string {
+	return "http://" + c.crossplaneMetricsAddr + "/metrics"
+}
+func (c *cluster) providerMetricsURL() string { return "http://" + c.providerMetricsAddr + "/metrics" }
+func (c *cluster) functionMetricsURL() string { return "http://" + c.functionMetricsAddr + "/metrics" }
+
 // serviceAccountDir is where a Pod finds its service account.
 const serviceAccountDir = "/run/secrets/kubernetes.io/serviceaccount"
 
@@ -137,17 +176,18 @@ func (c *cluster) inPod(process, saDir, command string, args ...string) []string
 	return append([]string{"--mount", "--", "sh", "-c", script, process, command}, args...)
 }
 
-// writeServiceAccount writes a service account's token, the cluster's CA and
-// the namespace into dir, as a Pod of the account has them.
+// writeServiceAccount writes a token of a service account, the cluster's CA
+// and the namespace into dir, as a Pod of the account has them.
 func (c *cluster) writeServiceAccount(ctx context.Context, namespace, account, dir string) error {
-	token, err := c.kubectl(ctx, "", "-n", namespace, "create", "token", account, "--duration=2h")
-	if err != nil {
-		return err
+	expiry := int64((2 * time.Hour).Seconds())
+	token := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &expiry}}
+	if err := c.kube.SubResource("token").Create(ctx, serviceAccount(namespace, account), token); err != nil {
+		return fmt.Errorf("cannot make a token of %s/%s: %w", namespace, account, err)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	for file, content := range map[string][]byte{"token": []byte(strings.TrimSpace(token)), "ca.crt": c.kubeCA.pem, "namespace": []byte(namespace)} {
+	for file, content := range map[string][]byte{"token": []byte(token.Status.Token), "ca.crt": c.kubeCA.pem, "namespace": []byte(namespace)} {
 		if err := os.WriteFile(filepath.Join(dir, file), content, 0o600); err != nil {
 			return err
 		}
@@ -158,10 +198,10 @@ func (c *cluster) writeServiceAccount(ctx context.Context, namespace, account, d
 // crossplaneServiceAccount makes Crossplane's service account as its Helm
 // chart does, with the chart's ClusterRoles and binding (rendered from the
 // chart's templates with its default values), the rights Crossplane's RBAC
-// manager would add (testdata/crossplane-system-rbac.yaml), and writes its
-// token for runCrossplane.
+// manager would add (testdata/platform/crossplane-system-rbac.yaml), and
+// writes its token for runCrossplane.
 func (c *cluster) crossplaneServiceAccount(ctx context.Context, chart string) error {
-	if _, err := c.kubectl(ctx, "", "-n", "crossplane-system", "create", "serviceaccount", "crossplane"); err != nil {
+	if err := c.create(ctx, serviceAccount("crossplane-system", "crossplane")); err != nil {
 		return err
 	}
 	for _, f := range []string{"clusterrole.yaml", "clusterrolebinding.yaml"} {
@@ -169,11 +209,15 @@ func (c *cluster) crossplaneServiceAccount(ctx context.Context, chart string) er
 		if err != nil {
 			return err
 		}
-		if err := c.apply(ctx, manifest); err != nil {
+		objs, err := decodeObjects(strings.NewReader(manifest))
+		if err != nil {
+			return fmt.Errorf("the chart's %s: %w", f, err)
+		}
+		if err := c.apply(ctx, objs...); err != nil {
 			return fmt.Errorf("the chart's %s: %w", f, err)
 		}
 	}
-	if err := c.applyFile(ctx, filepath.Join("testdata", "crossplane-system-rbac.yaml"), nil); err != nil {
+	if err := c.applyFile(ctx, testdata("platform", "crossplane-system-rbac.yaml"), nil); err != nil {
 		return err
 	}
 	return c.writeServiceAccount(ctx, "crossplane-system", "crossplane", c.path("crossplane-serviceaccount"))
@@ -209,16 +253,13 @@ func renderChartTemplate(file string) (string, error) {
 	return out.String(), nil
 }
 
-// crossplaneChartDefaults returns the arguments and environment that
-// Crossplane's Helm chart gives the crossplane container by default, read
-// from the chart's values: its args, leader election, the Go runtime's
+// crossplaneChartValues returns the arguments and environment that
+// Crossplane's Helm chart gives the crossplane container with the kit's
+// values over the chart's defaults (as Helm merges them: maps key by key, a
+// list in place of a list): its args, leader election, the Go runtime's
 // limits (GOMAXPROCS and GOMEMLIMIT, from the container's resource limits)
 // and the names the chart gives its service account and TLS Secrets.
-func crossplaneChartDefaults(chart string) ([]string, []string, error) {
-	b, err := os.ReadFile(filepath.Join(chart, "values.yaml")) //nolint:gosec // The chart in the module cache.
-	if err != nil {
-		return nil, nil, err
-	}
+func crossplaneChartValues(chart, kitValues string) ([]string, []string, error) {
 	var values struct {
 		Args           []string `json:"args"`
 		LeaderElection bool     `json:"leaderElection"`
@@ -229,8 +270,14 @@ func crossplaneChartDefaults(chart string) ([]string, []string, error) {
 			} `json:"limits"`
 		} `json:"resourcesCrossplane"`
 	}
-	if err := yaml.Unmarshal(b, &values); err != nil {
-		return nil, nil, err
+	for _, file := range []string{filepath.Join(chart, "values.yaml"), kitValues} {
+		b, err := os.ReadFile(file) //nolint:gosec // The chart in the module cache, and the kit.
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := yaml.Unmarshal(b, &values); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", file, err)
+		}
 	}
 	cpu, err := resource.ParseQuantity(values.Resources.Limits.CPU)
 	if err != nil {
@@ -258,7 +305,7 @@ func crossplaneChartDefaults(chart string) ([]string, []string, error) {
 // which the suite cannot pull), and starts the provider as its service
 // account, with only the rights the platform gives it.
 func (c *cluster) startProvider(ctx context.Context) error {
-	pk, err := testenv.FindModule(providerKubernetes, providerKubernetesVers)
+	pk, err := c.pinned("provider-kubernetes", providerKubernetes)
 	if err != nil {
 		return err
 	}
@@ -277,16 +324,14 @@ func (c *cluster) startProvider(ctx context.Context) error {
 			return err
 		}
 	}
-	if _, err := c.kubectl(ctx, "", "-n", "crossplane-system", "create", "serviceaccount", "provider-kubernetes"); err != nil {
+	if err := c.create(ctx, serviceAccount("crossplane-system", "provider-kubernetes")); err != nil {
 		return err
 	}
-	if err := c.applyFile(ctx, filepath.Join("testdata", "provider-system-rbac.yaml"), nil); err != nil {
+	if err := c.applyFile(ctx, testdata("platform", "provider-system-rbac.yaml"), nil); err != nil {
 		return err
 	}
 	for _, f := range []string{"provider-kubernetes-rbac.yaml", "provider-kubernetes.yaml", "crossplane-rbac.yaml", "crossplane-direct-rbac.yaml"} {
-		if err := c.applyFile(ctx, filepath.Join(c.cfg.repo, "example", "platform", f), func(doc string) bool {
-			return kind(doc) != "Provider"
-		}); err != nil {
+		if err := c.applyFile(ctx, filepath.Join(c.cfg.repo, "example", "platform", f), notKind("Provider")); err != nil {
 			return err
 		}
 	}
@@ -365,6 +410,9 @@ func (c *cluster) startRegistry(ctx context.Context) (func(), error) {
 	return func() { _ = srv.Close() }, nil
 }
 
+// functionName is the name of the project's Function package.
+const functionName = "function-squonk2-viz"
+
 // installFunction installs the function as example/platform/function.yaml
 // says, from the suite's registry, which an ImageConfig makes Crossplane use
 // in place of the public one (as for a registry mirror). It plays the
@@ -372,17 +420,7 @@ func (c *cluster) startRegistry(ctx context.Context) (func(), error) {
 // environment of the DeploymentRuntimeConfig, and tells Crossplane where it
 // listens.
 func (c *cluster) installFunction(ctx context.Context) error {
-	if err := c.apply(ctx, fmt.Sprintf(`
-apiVersion: pkg.crossplane.io/v1beta1
-kind: ImageConfig
-metadata:
-  name: e2e-registry-mirror
-spec:
-  matchImages:
-  - prefix: ghcr.io/informaticsmatters/
-  rewriteImage:
-    prefix: %s/informaticsmatters/
-`, c.registry)); err != nil {
+	if err := c.applyTemplate(ctx, "platform/image-config.yaml", map[string]string{"REGISTRY": c.registry}); err != nil {
 		return err
 	}
 	platform := filepath.Join(c.cfg.repo, "example", "platform", "function.yaml")
@@ -394,18 +432,13 @@ spec:
 	if err := c.applyFile(ctx, platform, nil); err != nil {
 		return err
 	}
-	var revision string
-	err = waitFor(ctx, 2*time.Minute, time.Second, "the FunctionRevision", func() (bool, error) {
-		out, err := c.kubectl(ctx, "", "get", "functionrevisions", "-l", "pkg.crossplane.io/package=function-squonk2-viz",
-			"-o", "jsonpath={.items[*].metadata.name}")
-		revision = strings.TrimSpace(out)
-		return revision != "" && !strings.Contains(revision, " "), err
-	})
+	_, revision, err := watchForAny(ctx, unstructuredOf(gvkFunctionRevision, "", ""),
+		labels.Set{"pkg.crossplane.io/package": functionName}, exists).wait()
 	if err != nil {
-		return err
+		return fmt.Errorf("the FunctionRevision: %w", err)
 	}
 
-	server, err := c.xfnCA.issue("function-squonk2-viz", nil)
+	server, err := c.xfnCA.issue(functionName, nil)
 	if err != nil {
 		return err
 	}
@@ -416,54 +449,43 @@ spec:
 	if err := c.runFunction(); err != nil {
 		return err
 	}
-	if _, err := c.kubectl(ctx, "", "-n", "crossplane-system", "create", "secret", "generic", "function-squonk2-viz-tls-server",
-		"--from-file=tls.crt="+filepath.Join(dir, "tls.crt"), "--from-file=tls.key="+filepath.Join(dir, "tls.key"),
-		"--from-file=ca.crt="+filepath.Join(dir, "ca.crt")); err != nil {
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "crossplane-system", Name: functionName + "-tls-server"}, Data: map[string][]byte{}}
+	for _, f := range []string{"tls.crt", "tls.key", "ca.crt"} {
+		if secret.Data[f], err = os.ReadFile(filepath.Join(dir, f)); err != nil { //nolint:gosec // The suite's PKI.
+			return err
+		}
+	}
+	if err := c.create(ctx, secret); err != nil {
 		return err
 	}
-	if err := waitFor(ctx, 30*time.Second, time.Second, "the FunctionRevision's runtime status", func() (bool, error) {
-		err := c.setRuntimeStatus(ctx, revision)
-		return err == nil, err
-	}); err != nil {
+	if err := c.setRuntimeStatus(ctx, revision.GetName(), secret.Name); err != nil {
 		return err
 	}
-	return c.waitCondition(ctx, "function.pkg.crossplane.io/function-squonk2-viz", "Healthy", 2*time.Minute)
+	return c.waitCondition(ctx, unstructuredOf(gvkFunction, "", functionName), "Healthy")
 }
 
-// installConfiguration installs example/platform/configuration.yaml. Its
-// dependencies are installed already, but provider-kubernetes not as a
-// package (the suite cannot pull it), so dependency resolution is off.
-func (c *cluster) installConfiguration(ctx context.Context) error {
-	err := c.applyFile(ctx, filepath.Join(c.cfg.repo, "example", "platform", "configuration.yaml"), nil)
-	if err != nil {
-		return err
+// skipDependencyResolution turns the Configuration's dependency resolution
+// off: the suite's provider-kubernetes is no package.
+func (c *cluster) skipDependencyResolution(ctx context.Context) error {
+	patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"skipDependencyResolution":true}}`))
+	if err := c.kube.Patch(ctx, unstructuredOf(gvkConfiguration, "", "configuration-squonk2-viz"), patch); err != nil {
+		return fmt.Errorf("cannot patch the Configuration: %w", err)
 	}
-	if _, err := c.kubectl(ctx, "", "patch", "configuration/configuration-squonk2-viz", "--type=merge",
-		"-p", `{"spec":{"skipDependencyResolution":true}}`); err != nil {
-		return err
-	}
-	if err := c.waitCondition(ctx, "configuration.pkg.crossplane.io/configuration-squonk2-viz", "Healthy", 2*time.Minute); err != nil {
-		return err
-	}
-	return c.waitCondition(ctx, "compositeresourcedefinition.apiextensions.crossplane.io/datavisualisations.squonk.it", "Established", 2*time.Minute)
+	return nil
 }
 
 // runtimeContainer returns the arguments and the environment that the
 // DeploymentRuntimeConfig in file sets on the package runtime container.
 func runtimeContainer(file string) ([]string, []string, error) {
-	b, err := os.ReadFile(file) //nolint:gosec // The repository's example.
+	objs, err := readObjects(file)
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, doc := range strings.Split(string(b), "\n---\n") {
-		if kind(doc) != "DeploymentRuntimeConfig" {
+	for _, o := range objs {
+		if o.GetKind() != "DeploymentRuntimeConfig" {
 			continue
 		}
-		obj, err := fromYAML(doc)
-		if err != nil {
-			return nil, nil, err
-		}
-		containers, _, _ := unstructured.NestedSlice(obj, "spec", "deploymentTemplate", "spec", "template", "spec", "containers")
+		containers, _, _ := unstructured.NestedSlice(o.Object, "spec", "deploymentTemplate", "spec", "template", "spec", "containers")
 		for _, ct := range containers {
 			m, _ := ct.(map[string]any)
 			if m["name"] != "package-runtime" {
@@ -496,39 +518,38 @@ func (c *cluster) setting(variable string) string {
 	return ""
 }
 
-var gvrFunctionRevision = gvrType{Group: "pkg.crossplane.io", Version: "v1", Resource: "functionrevisions"}
-
 // setRuntimeStatus does what the package runtime would for the revision:
 // it says where the function listens, names its TLS Secret, and reports the
 // runtime healthy.
-func (c *cluster) setRuntimeStatus(ctx context.Context, revision string) error {
-	rev, err := c.client.Resource(gvrFunctionRevision).Get(ctx, revision, metav1.GetOptions{})
-	if err != nil {
-		return err
-	}
-	port := strings.TrimPrefix(c.functionAddr, "127.0.0.1:")
-	if err := unstructured.SetNestedField(rev.Object, "dns:///localhost:"+port, "status", "endpoint"); err != nil {
-		return err
-	}
-	if err := unstructured.SetNestedField(rev.Object, "function-squonk2-viz-tls-server", "status", "tlsServerSecretName"); err != nil {
-		return err
-	}
-	conds, _, _ := unstructured.NestedSlice(rev.Object, "status", "conditions")
-	kept := make([]any, 0, len(conds)+1)
-	for _, cond := range conds {
-		if m, ok := cond.(map[string]any); ok && m["type"] != "RuntimeHealthy" {
-			kept = append(kept, cond)
+func (c *cluster) setRuntimeStatus(ctx context.Context, revision, tlsSecret string) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		rev := unstructuredOf(gvkFunctionRevision, "", revision)
+		if err := c.kube.Get(ctx, client.ObjectKeyFromObject(rev), rev); err != nil {
+			return err
 		}
-	}
-	kept = append(kept, map[string]any{
-		"type": "RuntimeHealthy", "status": "True", "reason": "HealthyPackageRevision",
-		"lastTransitionTime": time.Now().UTC().Format(time.RFC3339),
+		port := strings.TrimPrefix(c.functionAddr, "127.0.0.1:")
+		if err := unstructured.SetNestedField(rev.Object, "dns:///localhost:"+port, "status", "endpoint"); err != nil {
+			return err
+		}
+		if err := unstructured.SetNestedField(rev.Object, tlsSecret, "status", "tlsServerSecretName"); err != nil {
+			return err
+		}
+		conds, _, _ := unstructured.NestedSlice(rev.Object, "status", "conditions")
+		kept := make([]any, 0, len(conds)+1)
+		for _, cond := range conds {
+			if m, ok := cond.(map[string]any); ok && m["type"] != "RuntimeHealthy" {
+				kept = append(kept, cond)
+			}
+		}
+		kept = append(kept, map[string]any{
+			"type": "RuntimeHealthy", "status": "True", "reason": "HealthyPackageRevision",
+			"lastTransitionTime": time.Now().UTC().Format(time.RFC3339),
+		})
+		if err := unstructured.SetNestedSlice(rev.Object, kept, "status", "conditions"); err != nil {
+			return err
+		}
+		return c.kube.Status().Update(ctx, rev)
 	})
-	if err := unstructured.SetNestedSlice(rev.Object, kept, "status", "conditions"); err != nil {
-		return err
-	}
-	_, err = c.client.Resource(gvrFunctionRevision).UpdateStatus(ctx, rev, metav1.UpdateOptions{})
-	return err
 }
 
 // runFunction starts the function with mTLS, on the same port as before
@@ -554,30 +575,23 @@ func (c *cluster) runFunction() error {
 	if err != nil {
 		return err
 	}
-	return waitFor(context.Background(), 10*time.Second, 50*time.Millisecond, "the function to listen", func() (bool, error) {
-		if !c.function.alive() {
-			return false, fmt.Errorf("%w: the function exited:\n%s", errFinal, c.function.tail(20))
-		}
+	return probe(context.Background(), 10*time.Second, 50*time.Millisecond, "the function to listen", c.function, func() error {
 		conn, err := net.DialTimeout("tcp", c.functionAddr, 100*time.Millisecond)
 		if err != nil {
-			return false, err
+			return err
 		}
-		return true, conn.Close()
+		return conn.Close()
 	})
 }
 
 // waitCondition waits until the object's condition is True.
-func (c *cluster) waitCondition(ctx context.Context, object, condition string, timeout time.Duration) error {
-	return waitFor(ctx, timeout, time.Second, object+" "+condition, func() (bool, error) {
-		out, err := c.kubectl(ctx, "", "get", object, "-o",
-			fmt.Sprintf(`jsonpath={.status.conditions[?(@.type==%q)].status}`, condition))
-		if err != nil {
-			return false, err
+func (c *cluster) waitCondition(ctx context.Context, ref *unstructured.Unstructured, condition string) error {
+	if _, last, err := until(ctx, ref, xrCondition(condition, "True")); err != nil {
+		if last != nil {
+			conds, _, _ := unstructured.NestedSlice(last.Object, "status", "conditions")
+			return fmt.Errorf("%s is not %s: %w (conditions: %v)", describe(ref, nil), condition, err, conds)
 		}
-		if strings.TrimSpace(out) != "True" {
-			msg, _ := c.kubectl(ctx, "", "get", object, "-o", "jsonpath={.status.conditions}")
-			return false, fmt.Errorf("%s is %q: %s", condition, strings.TrimSpace(out), msg)
-		}
-		return true, nil
-	})
+		return fmt.Errorf("%s is not %s: %w", describe(ref, nil), condition, err)
+	}
+	return nil
 }

@@ -4,58 +4,63 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
-	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// nodeName is the one node of the suite's cluster.
+// nodeName is the one node of the suite's cluster (testdata/platform/node.yaml).
 const nodeName = "e2e-node"
 
 // A kubelet does for the suite's node what a kubelet would, as there is none:
 // it runs the Pods of the instances it is told to run (binds them to the
 // node and reports them running and ready), and confirms at once that a
-// deleted Pod has terminated. It records when it reported each instance's
-// newest Pod ready: the event from which readiness is timed.
+// deleted Pod has terminated. It follows the Data Manager namespace's Pods
+// with a client-go informer.
 type kubelet struct {
 	mu      sync.Mutex
-	run     map[string]bool      // instances (deployment label) whose Pods run
-	readyAt map[string]time.Time // instance -> when its newest Pod was reported ready
-	pending map[string]map[types.UID]*unstructured.Unstructured
+	run     map[string]bool // instances (deployment label) whose Pods run
+	pending map[string]map[types.UID]*corev1.Pod
 	done    map[types.UID]bool
 	errs    chan error
-	work    chan *unstructured.Unstructured
+	work    chan *corev1.Pod
 }
 
 // startKubelet creates the node and starts the kubelet, until ctx ends.
 func (c *cluster) startKubelet(ctx context.Context) (*kubelet, error) {
-	if err := c.apply(ctx, `
-apiVersion: v1
-kind: Node
-metadata:
-  name: `+nodeName+`
-  labels: {informaticsmatters.com/purpose-application: "yes"}
-`); err != nil {
+	if err := c.applyFile(ctx, testdata("platform", "node.yaml"), nil); err != nil {
 		return nil, err
 	}
 	k := &kubelet{
-		run: map[string]bool{}, readyAt: map[string]time.Time{}, pending: map[string]map[types.UID]*unstructured.Unstructured{},
-		done: map[types.UID]bool{}, errs: make(chan error, 100), work: make(chan *unstructured.Unstructured, 1000),
+		run: map[string]bool{}, pending: map[string]map[types.UID]*corev1.Pod{},
+		done: map[types.UID]bool{}, errs: make(chan error, 100), work: make(chan *corev1.Pod, 1000),
 	}
+	lw, err := c.listWatch(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: dmNamespace}}, nil)
+	if err != nil {
+		return nil, err
+	}
+	informer := cache.NewSharedIndexInformer(lw, &corev1.Pod{}, 0, cache.Indexers{})
+	enqueue := func(obj any) {
+		if p, ok := obj.(*corev1.Pod); ok {
+			k.work <- p
+		}
+	}
+	if _, err := informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    enqueue,
+		UpdateFunc: func(_, obj any) { enqueue(obj) },
+	}); err != nil {
+		return nil, err
+	}
+	go informer.RunWithContext(ctx)
 	for range 4 {
 		go k.worker(ctx)
 	}
-	// Without a resource version, a watch begins with every Pod there is.
-	go follow(ctx, c.client.Resource(gvrPod).Namespace(dmNamespace), "", func(p *unstructured.Unstructured, ev watch.EventType) {
-		if ev == watch.Added || ev == watch.Modified {
-			k.work <- p
-		}
-	})
 	return k, nil
 }
 
@@ -66,7 +71,7 @@ func (k *kubelet) worker(ctx context.Context) {
 			return
 		case p := <-k.work:
 			if err := k.handle(ctx, p); err != nil && ctx.Err() == nil {
-				k.report(fmt.Errorf("kubelet: pod %s: %w", p.GetName(), err))
+				k.report(fmt.Errorf("kubelet: pod %s: %w", p.Name, err))
 			}
 		}
 	}
@@ -74,52 +79,56 @@ func (k *kubelet) worker(ctx context.Context) {
 
 // handle confirms a deleted Pod's termination, or runs a Pod of an instance
 // that runs, or keeps it until the instance is told to run.
-func (k *kubelet) handle(ctx context.Context, p *unstructured.Unstructured) error {
-	pods := c.client.Resource(gvrPod).Namespace(dmNamespace)
-	if p.GetDeletionTimestamp() != nil {
-		err := pods.Delete(ctx, p.GetName(), metav1.DeleteOptions{GracePeriodSeconds: new(int64), Preconditions: &metav1.Preconditions{UID: ptrUID(p.GetUID())}})
-		return ignoreGone(err)
+func (k *kubelet) handle(ctx context.Context, p *corev1.Pod) error {
+	if p.DeletionTimestamp != nil {
+		err := c.kube.Delete(ctx, p, client.GracePeriodSeconds(0), client.Preconditions{UID: &p.UID})
+		return client.IgnoreNotFound(ignoreConflict(err))
 	}
-	instance := p.GetLabels()["deployment"]
+	instance := p.Labels["deployment"]
 	k.mu.Lock()
-	if k.done[p.GetUID()] {
+	if k.done[p.UID] {
 		k.mu.Unlock()
 		return nil
 	}
 	if !k.run[instance] {
 		if k.pending[instance] == nil {
-			k.pending[instance] = map[types.UID]*unstructured.Unstructured{}
+			k.pending[instance] = map[types.UID]*corev1.Pod{}
 		}
-		k.pending[instance][p.GetUID()] = p
+		k.pending[instance][p.UID] = p
 		k.mu.Unlock()
 		return nil
 	}
-	k.done[p.GetUID()] = true
+	k.done[p.UID] = true
 	k.mu.Unlock()
 
-	if node, _, _ := unstructured.NestedString(p.Object, "spec", "nodeName"); node == "" {
-		binding := &unstructured.Unstructured{Object: map[string]any{
-			"apiVersion": "v1", "kind": "Binding",
-			"metadata": map[string]any{"name": p.GetName(), "namespace": dmNamespace},
-			"target":   map[string]any{"apiVersion": "v1", "kind": "Node", "name": nodeName},
-		}}
-		if _, err := c.client.Resource(gvrBinding).Namespace(dmNamespace).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
-			return ignoreGone(err)
+	if p.Spec.NodeName == "" {
+		binding := &corev1.Binding{
+			ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace},
+			Target:     corev1.ObjectReference{APIVersion: "v1", Kind: "Node", Name: nodeName},
+		}
+		if err := c.kube.SubResource("binding").Create(ctx, p, binding); err != nil {
+			return client.IgnoreNotFound(ignoreConflict(err))
 		}
 	}
-	now := time.Now().UTC().Format(time.RFC3339)
-	status := fmt.Sprintf(`{"status":{"phase":"Running","hostIP":"127.0.0.1","podIP":"10.244.0.10","startTime":%[1]q,
-"conditions":[{"type":"PodScheduled","status":"True","lastTransitionTime":%[1]q},{"type":"Initialized","status":"True","lastTransitionTime":%[1]q},
-{"type":"ContainersReady","status":"True","lastTransitionTime":%[1]q},{"type":"Ready","status":"True","lastTransitionTime":%[1]q}],
-"containerStatuses":[{"name":"viz","ready":true,"started":true,"restartCount":0,"image":"squonk2-viz-app","imageID":"squonk2-viz-app",
-"state":{"running":{"startedAt":%[1]q}}}]}}`, now)
-	if _, err := pods.Patch(ctx, p.GetName(), types.MergePatchType, []byte(status), metav1.PatchOptions{}, "status"); err != nil {
-		return ignoreGone(err)
+	now := metav1.Now()
+	running := corev1.PodStatus{
+		Phase: corev1.PodRunning, HostIP: "127.0.0.1", PodIP: "10.244.0.10", StartTime: &now,
+		Conditions: []corev1.PodCondition{
+			{Type: corev1.PodScheduled, Status: corev1.ConditionTrue, LastTransitionTime: now},
+			{Type: corev1.PodInitialized, Status: corev1.ConditionTrue, LastTransitionTime: now},
+			{Type: corev1.ContainersReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
+			{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now},
+		},
+		ContainerStatuses: []corev1.ContainerStatus{{
+			Name: "viz", Ready: true, Started: new(true), Image: "squonk2-viz-app", ImageID: "squonk2-viz-app",
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}},
+		}},
 	}
-	k.mu.Lock()
-	k.readyAt[instance] = time.Now()
-	k.mu.Unlock()
-	return nil
+	patch, err := json.Marshal(map[string]any{"status": running})
+	if err != nil {
+		return err
+	}
+	return client.IgnoreNotFound(c.kube.Status().Patch(ctx, p, client.RawPatch(types.MergePatchType, patch)))
 }
 
 // runPods runs the instance's Pods, those there are and those to come.
@@ -142,19 +151,6 @@ func (k *kubelet) holdPods(instance string) {
 	k.run[instance] = false
 }
 
-// podReadyAt waits until the kubelet has reported a Pod of the instance
-// ready after since, and returns when it did.
-func (k *kubelet) podReadyAt(ctx context.Context, instance string, since time.Time) (time.Time, error) {
-	var at time.Time
-	err := waitFor(ctx, 2*time.Minute, 10*time.Millisecond, instance+"'s Pod to run", func() (bool, error) {
-		k.mu.Lock()
-		defer k.mu.Unlock()
-		at = k.readyAt[instance]
-		return at.After(since), nil
-	})
-	return at, err
-}
-
 // report keeps an error for check, without blocking.
 func (k *kubelet) report(err error) {
 	select {
@@ -171,8 +167,4 @@ func (k *kubelet) check() error {
 	default:
 		return nil
 	}
-}
-
-func ptrUID(u types.UID) *types.UID {
-	return &u
 }

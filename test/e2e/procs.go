@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/procfs"
 
 	"github.com/informaticsmatters/function-squonk2-viz/test/internal/testenv"
 )
@@ -97,19 +98,18 @@ func (ps *processes) start(name string, env []string, bin string, args ...string
 	return p, nil
 }
 
-// startTime returns when a process started, in clock ticks since boot (field
-// 22 of /proc/PID/stat), which tells it from a later process with its pid.
+// startTime returns when a process started, in clock ticks since boot,
+// which tells it from a later process with its pid.
 func startTime(pid int) string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	p, err := procfs.NewProc(pid)
 	if err != nil {
 		return "unknown"
 	}
-	// The fields after the command name, which is in parentheses.
-	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	if len(fields) < 20 {
+	s, err := p.Stat()
+	if err != nil {
 		return "unknown"
 	}
-	return fields[19]
+	return strconv.FormatUint(s.Starttime, 10)
 }
 
 // find returns the process of that name started last, or nil.
@@ -169,38 +169,25 @@ func addr(port int) string {
 	return "127.0.0.1:" + strconv.Itoa(port)
 }
 
-// waitFor polls cond every interval until it is true, it returns an error
-// that is final, or the timeout passes.
-func waitFor(ctx context.Context, timeout, interval time.Duration, what string, cond func() (bool, error)) error {
+// probe calls ready every interval until it returns nil, the process p (if
+// any) exits, or the timeout passes. It is for what only a process itself
+// can tell, such as a port it listens on or its /readyz, which no watch
+// reports: it waits for start-up, and nothing is timed through it.
+func probe(ctx context.Context, timeout, interval time.Duration, what string, p *process, ready func() error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var last error
 	for {
-		ok, err := cond()
-		if ok {
+		err := ready()
+		if err == nil {
 			return nil
 		}
-		if errors.Is(err, errFinal) {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		if err != nil {
-			last = err
+		if p != nil && !p.alive() {
+			return fmt.Errorf("%s: %s exited:\n%s", what, p.name, p.tail(30))
 		}
 		select {
 		case <-ctx.Done():
-			if last != nil {
-				return fmt.Errorf("timed out after %s waiting for %s: %w", timeout, what, last)
-			}
-			return fmt.Errorf("timed out after %s waiting for %s", timeout, what)
+			return fmt.Errorf("timed out after %s waiting for %s: %w", timeout, what, err)
 		case <-time.After(interval):
 		}
 	}
 }
-
-// errorf is fmt.Errorf, for the reasons waitFor reports when it times out.
-func errorf(format string, a ...any) error {
-	return fmt.Errorf(format, a...)
-}
-
-// errFinal marks an error that waiting will not cure.
-var errFinal = errors.New("giving up")

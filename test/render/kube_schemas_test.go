@@ -14,12 +14,10 @@ import (
 	"github.com/informaticsmatters/function-squonk2-viz/test/internal/testenv"
 )
 
-// The Kubernetes release whose OpenAPI schemas validate the objects that
-// the direct mode composes: the one the end-to-end suite runs.
-const (
-	kubernetesModule  = "k8s.io/kubernetes"
-	kubernetesVersion = "v1.36.4"
-)
+// The Kubernetes module whose OpenAPI schemas validate the objects that
+// the direct mode composes, at the release the end-to-end suite runs
+// (test/tools/k8s pins it).
+const kubernetesModule = "k8s.io/kubernetes"
 
 // A kubeKind is a built-in kind the direct mode composes, and where its
 // schema is in the Kubernetes OpenAPI v3 spec.
@@ -41,7 +39,7 @@ var kubeKinds = []kubeKind{
 // checks (such as a DNS-label name) the end-to-end suite's dry run does.
 func writeKubeSchemas(t *testing.T, dir string) {
 	t.Helper()
-	specs := filepath.Join(testenv.ModuleDir(t, kubernetesModule, kubernetesVersion), "api", "openapi-spec", "v3")
+	specs := filepath.Join(testenv.ModuleDir(t, kubernetesModule, pinned(t, "test/tools/k8s", kubernetesModule)), "api", "openapi-spec", "v3")
 	for _, k := range kubeKinds {
 		var spec struct {
 			Components struct {

@@ -25,15 +25,24 @@ var (
 	update     = flag.Bool("update", false, "rewrite each example's expected output")
 )
 
-// Versions whose CRDs the validation uses.
+// The modules whose CRDs the validation uses, at the versions the test
+// module (the crossplane CLI's) and test/tools/provider-kubernetes pin.
 const (
-	crossplaneModule       = "github.com/crossplane/crossplane/v2"
-	crossplaneVersion      = "v2.2.1"
-	providerKubernetes     = "github.com/crossplane-contrib/provider-kubernetes"
-	providerKubernetesVers = "v1.3.1"
-	certManager            = "github.com/cert-manager/cert-manager"
-	certManagerVersion     = "v1.17.2"
+	crossplaneModule   = "github.com/crossplane/crossplane/v2"
+	providerKubernetes = "github.com/crossplane-contrib/provider-kubernetes"
+	certManager        = "github.com/cert-manager/cert-manager"
 )
+
+// pinned is the version of module that the go.mod in dir, relative to the
+// repository, requires.
+func pinned(t *testing.T, dir, module string) string {
+	t.Helper()
+	v, err := testenv.Pinned(filepath.Join(*repo, dir), module)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
 
 // A renderCase is an example folder: an xr.yaml, optionally its own
 // composition.yaml, observed.yaml and required-resources.yaml (what
@@ -145,12 +154,12 @@ func newValidator(t *testing.T) validator {
 	for _, in := range inputs {
 		copyFile(t, in, filepath.Join(ext, filepath.Base(in)))
 	}
-	pk := testenv.ModuleDir(t, providerKubernetes, providerKubernetesVers)
+	pk := testenv.ModuleDir(t, providerKubernetes, pinned(t, "test/tools/provider-kubernetes", providerKubernetes))
 	for _, crd := range []string{"objects", "clusterproviderconfigs", "providerconfigs"} {
 		copyFile(t, filepath.Join(pk, "package", "crds", "kubernetes.m.crossplane.io_"+crd+".yaml"), filepath.Join(ext, crd+".yaml"))
 	}
 	// The kit's Certificate (example/data-manager/certificate.yaml).
-	cm := testenv.ModuleDir(t, certManager, certManagerVersion)
+	cm := testenv.ModuleDir(t, certManager, testenv.CertManagerVersion)
 	copyFile(t, filepath.Join(cm, "deploy", "crds", "crd-certificates.yaml"), filepath.Join(ext, "certificates.yaml"))
 	// The built-in kinds the direct mode composes.
 	writeKubeSchemas(t, ext)
@@ -159,6 +168,7 @@ func newValidator(t *testing.T) validator {
 	// Crossplane image, which it would download. Seed its cache with the CRDs
 	// from the Crossplane module instead, under an image name of our own.
 	cache := t.TempDir()
+	crossplaneVersion := pinned(t, "test", crossplaneModule)
 	core := filepath.Join(cache, "local.invalid", "crossplane", "crossplane@"+crossplaneVersion)
 	if err := os.MkdirAll(core, 0o750); err != nil {
 		t.Fatal(err)
@@ -210,6 +220,9 @@ func TestValidate(t *testing.T) {
 // Configuration, DeploymentRuntimeConfig) and provider-kubernetes'. The
 // Kubernetes kinds among them (RBAC, ConfigMap) are validated by the real API
 // server of the end-to-end suite, which applies them.
+//
+// TestCrossplaneValuesAreTheChartsKeys checks the kit's Helm values for
+// Crossplane; the end-to-end suite runs Crossplane with them.
 func TestValidateExampleManifests(t *testing.T) {
 	if *crossplane == "" || *repo == "" {
 		t.Fatal("run with -crossplane and -repo (make test-render does)")
@@ -222,6 +235,8 @@ func TestValidateExampleManifests(t *testing.T) {
 		}
 		switch filepath.Base(path) {
 		case "expected.yaml", "observed.yaml", "xr.yaml", "required-resources.yaml": // Rendered, and validated, by TestValidate; or render input.
+			return nil
+		case "crossplane-values.yaml": // Helm values: TestCrossplaneValuesAreTheChartsKeys.
 			return nil
 		}
 		files = append(files, path)
@@ -441,5 +456,31 @@ func TestKitSharesOneCertificate(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("crossplane render composed no Ingress:\n%s", r.Stdout)
+	}
+}
+
+// TestCrossplaneValuesAreTheChartsKeys checks that every key the kit's Helm
+// values for Crossplane (example/platform/crossplane-values.yaml) set is a
+// key of the values of the chart of the Crossplane release the end-to-end
+// suite runs, so that a misspelt key, which Helm would ignore, fails here.
+func TestCrossplaneValuesAreTheChartsKeys(t *testing.T) {
+	if *repo == "" {
+		t.Fatal("run with -repo (make test-render does)")
+	}
+	core := testenv.ModuleDir(t, crossplaneModule, pinned(t, "test/tools/crossplane-core", crossplaneModule))
+	var chart, kit map[string]any
+	if err := yaml.Unmarshal([]byte(readFile(t, filepath.Join(core, "cluster", "charts", "crossplane", "values.yaml"))), &chart); err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal([]byte(readFile(t, filepath.Join(*repo, "example", "platform", "crossplane-values.yaml"))), &kit); err != nil {
+		t.Fatal(err)
+	}
+	if len(kit) == 0 {
+		t.Fatal("example/platform/crossplane-values.yaml sets nothing")
+	}
+	for k := range kit {
+		if _, ok := chart[k]; !ok {
+			t.Errorf("example/platform/crossplane-values.yaml sets %q, which Crossplane's chart does not have", k)
+		}
 	}
 }

@@ -8,10 +8,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
+
+	"golang.org/x/mod/modfile"
 )
 
 // FreePort returns a TCP port on 127.0.0.1 that nothing listens on now.
@@ -109,4 +113,29 @@ func FindModule(module, version string) (string, error) {
 		return "", fmt.Errorf("cannot find the directory of %s@%s in %q: %w", module, version, r.Stdout, err)
 	}
 	return m.Dir, nil
+}
+
+// CertManagerVersion is the cert-manager release whose Certificate CRD the
+// tests install and validate against (cert-manager is not a Go dependency
+// of theirs, so no go.mod pins it).
+const CertManagerVersion = "v1.17.2"
+
+// Pinned returns the version of module that the go.mod in dir requires: the
+// one place a tool's version is set.
+func Pinned(dir, module string) (string, error) {
+	file := filepath.Join(dir, "go.mod")
+	b, err := os.ReadFile(file) //nolint:gosec // A go.mod of the repository.
+	if err != nil {
+		return "", err
+	}
+	f, err := modfile.ParseLax(file, b, nil)
+	if err != nil {
+		return "", err
+	}
+	for _, r := range f.Require {
+		if r.Mod.Path == module {
+			return r.Mod.Version, nil
+		}
+	}
+	return "", fmt.Errorf("%s does not require %s", file, module)
 }

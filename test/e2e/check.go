@@ -1,0 +1,111 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// condition returns the status, reason and message of an object's condition.
+func condition(u *unstructured.Unstructured, typ string) (status, reason, message string) {
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		m, ok := c.(map[string]any)
+		if !ok || m["type"] != typ {
+			continue
+		}
+		s, _ := m["status"].(string)
+		r, _ := m["reason"].(string)
+		msg, _ := m["message"].(string)
+		return s, r, msg
+	}
+	return "", "", ""
+}
+
+// podReady reports whether a Pod is Ready.
+func podReady(p *corev1.Pod) bool {
+	if p == nil || p.DeletionTimestamp != nil {
+		return false
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// vizImage returns the image of a Deployment's viz container.
+func vizImage(d *appsv1.Deployment) string {
+	for i := range d.Spec.Template.Spec.Containers {
+		if ct := &d.Spec.Template.Spec.Containers[i]; ct.Name == "viz" {
+			return ct.Image
+		}
+	}
+	return ""
+}
+
+// checkSubset fails with every difference between the expected subset in
+// a file under testdata/ (its $NAMES filled in from values) and got.
+func checkSubset(file string, values map[string]string, got client.Object) error {
+	objs, err := readTemplate(file, values)
+	if err != nil {
+		return err
+	}
+	have, err := runtime.DefaultUnstructuredConverter.ToUnstructured(got)
+	if err != nil {
+		return err
+	}
+	kind := kindOf(got)
+	if diffs := subset(kind, objs[0].Object, have); len(diffs) > 0 {
+		return fmt.Errorf("%s %s/%s differs from %s (docs/behaviour.md):\n%s", kind, got.GetNamespace(), got.GetName(), file, strings.Join(diffs, "\n"))
+	}
+	return nil
+}
+
+// subset returns the differences where got lacks or changes a value of want.
+// Objects compare key by key and lists element by element, so that want can
+// leave out what the API server defaults.
+func subset(path string, want, got any) []string {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return []string{fmt.Sprintf("%s: want an object, got %v", path, got)}
+		}
+		var diffs []string
+		for k, v := range w {
+			gv, ok := g[k]
+			if !ok {
+				diffs = append(diffs, fmt.Sprintf("%s.%s: missing, want %v", path, k, v))
+				continue
+			}
+			diffs = append(diffs, subset(path+"."+k, v, gv)...)
+		}
+		return diffs
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return []string{fmt.Sprintf("%s: want %v, got %v", path, want, got)}
+		}
+		var diffs []string
+		for i := range w {
+			diffs = append(diffs, subset(fmt.Sprintf("%s[%d]", path, i), w[i], g[i])...)
+		}
+		return diffs
+	default:
+		// YAML numbers decode as int64 or float64, the API server's as int64:
+		// compare as text.
+		if fmt.Sprint(want) != fmt.Sprint(got) {
+			return []string{fmt.Sprintf("%s: want %v, got %v", path, want, got)}
+		}
+		return nil
+	}
+}
