@@ -7,7 +7,8 @@ set -euo pipefail
 tables=$1 results=$2 parameters=$3
 
 commit=$(git rev-parse --short HEAD)
-[[ -z $(git status --porcelain) ]] || commit="$commit (with uncommitted changes)"
+# Uncommitted Markdown does not change what ran.
+[[ -z $(git status --porcelain -- ':!*.md') ]] || commit="$commit (with uncommitted changes)"
 memory=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 
