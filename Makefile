@@ -150,9 +150,13 @@ e2e-load: $(E2E_TOOLS) xpkg ## The load benchmark: bursts of LOAD_SIZES, the cos
 
 LOAD_RESULTS := test/e2e/load-results.md
 
+# The commit the run starts from, with a mark when the tree differs from it
+# (but for Markdown, which does not change what runs).
+RUN_COMMIT := $(shell git rev-parse --short HEAD)$(if $(shell git status --porcelain -- ':!*.md'), (with uncommitted changes))
+
 .PHONY: e2e-load-record
 e2e-load-record: e2e-load ## Run the load benchmark and add its tables, dated, with the commit and the machine, to test/e2e/load-results.md.
-	hack/record-load.sh $(OUTPUT)/e2e-load.md $(LOAD_RESULTS) "LOAD_SIZES=$(LOAD_SIZES) LOAD_REST=$(LOAD_REST) LOAD_RESTART_BURST=$(LOAD_RESTART_BURST)"
+	hack/record-load.sh $(OUTPUT)/e2e-load.md $(LOAD_RESULTS) "LOAD_SIZES=$(LOAD_SIZES) LOAD_REST=$(LOAD_REST) LOAD_RESTART_BURST=$(LOAD_RESTART_BURST)" "$(RUN_COMMIT)"
 
 COMMA := ,
 

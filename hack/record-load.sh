@@ -2,13 +2,10 @@
 # Adds the tables of a load benchmark run (make e2e-load) to the committed
 # results file, newest first, under a heading that dates the run and names
 # the commit, the machine and the parameters.
-# Usage: hack/record-load.sh TABLES RESULTS PARAMETERS
+# Usage: hack/record-load.sh TABLES RESULTS PARAMETERS COMMIT
+# (COMMIT: what the run started from, as the Makefile read it before it.)
 set -euo pipefail
-tables=$1 results=$2 parameters=$3
-
-commit=$(git rev-parse --short HEAD)
-# Uncommitted Markdown does not change what ran.
-[[ -z $(git status --porcelain -- ':!*.md') ]] || commit="$commit (with uncommitted changes)"
+tables=$1 results=$2 parameters=$3 commit=$4
 memory=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 

@@ -20,9 +20,7 @@ import (
 // events again. The load benchmark restarts under larger bursts and reports
 // the percentiles.
 func TestLiveFaults(t *testing.T) {
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) { liveFaults(context.Background(), t, m) })
-	}
+	inEachMode(t, liveFaults)
 }
 
 func liveFaults(ctx context.Context, t *testing.T, m mode) {

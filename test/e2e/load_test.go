@@ -63,44 +63,38 @@ func sizes(t *testing.T) []int {
 // converge, with exactly its mode's composed resources, and leave nothing
 // behind; how long it takes is reported beside the mode's targets.
 func TestLoadBursts(t *testing.T) {
-	ctx := context.Background()
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			for _, n := range sizes(t) {
-				instances := names(m.instance(fmt.Sprintf("load%d", n)), n)
-				target := time.Duration(0)
-				if n == 50 {
-					target = m.targets.burst50
-				}
-				t.Run(fmt.Sprintf("%dAtOnce", n), func(t *testing.T) {
-					defer timed(fmt.Sprintf("%s mode: %d created at once, at rest, deleted at once", m.name, n))()
-					manyAtOnce(ctx, t, m, instances, target)
-					atRest(ctx, t, m, n)
-					deleteAtOnce(ctx, t, m, instances)
-					if err := c.kubelet.check(); err != nil {
-						t.Error(err)
-					}
-				})
+	inEachMode(t, func(ctx context.Context, t *testing.T, m mode) {
+		for _, n := range sizes(t) {
+			instances := names(m.instance(fmt.Sprintf("load%d", n)), n)
+			target := time.Duration(0)
+			if n == 50 {
+				target = m.targets.burst50
 			}
-		})
-	}
+			t.Run(fmt.Sprintf("%dAtOnce", n), func(t *testing.T) {
+				defer timed(fmt.Sprintf("%s mode: %d created at once, at rest, deleted at once", m.name, n))()
+				manyAtOnce(ctx, t, m, instances, target)
+				atRest(ctx, t, m, n)
+				deleteAtOnce(ctx, t, m, instances)
+				if err := c.kubelet.check(); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	})
 }
 
 // TestLoadRestarts restarts provider-kubernetes, Crossplane and
 // kube-apiserver, each during a burst of -restart-burst creates, in each
 // mode, and reports the percentiles of Pod Ready -> Ready after each.
 func TestLoadRestarts(t *testing.T) {
-	ctx := context.Background()
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) {
-			for _, r := range restarts(ctx) {
-				t.Run("RestartOf-"+r.component, func(t *testing.T) {
-					defer timed(fmt.Sprintf("%s mode: %s restarted during a burst of %d creates", m.name, r.component, *restartBurst))()
-					restartDuringABurst(ctx, t, m, r.component, names(m.instance("restart-"+r.component), *restartBurst), r.restart)
-				})
-			}
-		})
-	}
+	inEachMode(t, func(ctx context.Context, t *testing.T, m mode) {
+		for _, r := range restarts(ctx) {
+			t.Run("RestartOf-"+r.component, func(t *testing.T) {
+				defer timed(fmt.Sprintf("%s mode: %s restarted during a burst of %d creates", m.name, r.component, *restartBurst))()
+				restartDuringABurst(ctx, t, m, r.component, names(m.instance("restart-"+r.component), *restartBurst), r.restart)
+			})
+		}
+	})
 }
 
 // atRest measures, with n instances Ready and nothing happening, what each

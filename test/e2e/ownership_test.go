@@ -20,9 +20,7 @@ import (
 // the objects are left exactly as they were, and still exist once the
 // blocked DataVisualisation is deleted. In each mode.
 func TestNeverTouchesWhatItDoesNotOwn(t *testing.T) {
-	for _, m := range modes {
-		t.Run(m.name, func(t *testing.T) { neverTouchesWhatItDoesNotOwn(context.Background(), t, m) })
-	}
+	inEachMode(t, neverTouchesWhatItDoesNotOwn)
 }
 
 func neverTouchesWhatItDoesNotOwn(ctx context.Context, t *testing.T, m mode) {

@@ -69,6 +69,14 @@ func parallel(n int, f func(i int)) {
 	wg.Wait()
 }
 
+// inEachMode runs f as a subtest of t in each mode, the provider mode first.
+func inEachMode(t *testing.T, f func(ctx context.Context, t *testing.T, m mode)) {
+	t.Helper()
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) { f(context.Background(), t, m) })
+	}
+}
+
 // createXR creates a DataVisualisation in a mode as the Data Manager does,
 // and returns when the API server answered: the trigger of what follows.
 func createXR(ctx context.Context, m mode, name string) (time.Time, error) {
