@@ -315,7 +315,7 @@ check-tidy: ## Fail when a go.mod or go.sum is not tidy.
 .PHONY: vet
 vet: ## go vet every module.
 	go vet ./...
-	cd test && go vet -tags integration,e2e ./...
+	cd test && go vet -tags integration,e2e ./... && go vet -tags e2e,load ./e2e/
 
 .PHONY: ci
 ci: check-tidy check-generate vet lint test ## Everything CI checks.
