@@ -17,7 +17,6 @@ trap 'rm -f "$section"' EXIT
   echo "Machine: $(nproc) cores ($cpu), $memory, Linux $(uname -r), $(go version | cut -d' ' -f3)."
   echo "Parameters: \`$parameters\`."
   cat "$tables"
-  echo
 } >"$section"
 
 # The file's introduction is everything before its first dated section.
@@ -26,7 +25,7 @@ rest=$(awk 'found || /^## [0-9]{4}-[0-9]{2}-[0-9]{2}/ {found = 1; print}' "$resu
 {
   printf '%s\n\n' "$intro"
   cat "$section"
-  [[ -z $rest ]] || printf '%s\n' "$rest"
+  [[ -z $rest ]] || printf '\n%s\n' "$rest"
 } >"$results.new"
 mv "$results.new" "$results"
 echo "added the run of $commit to $results"
