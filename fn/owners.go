@@ -2,6 +2,8 @@ package fn
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/types/known/structpb"
@@ -89,24 +91,53 @@ func ownedBy(o *structpb.Struct, uid string) bool {
 }
 
 // owner says who an object belongs to, as far as it tells: its owner
-// references, its Helm release, or the field manager that created it.
+// references, its Helm release, or the field manager that created it. What
+// it takes from the object, another party's, is quoted.
 func owner(o *structpb.Struct) string {
 	meta := metadata(o)
 	var owners []string
 	for _, ref := range meta["ownerReferences"].GetListValue().GetValues() {
 		f := ref.GetStructValue().GetFields()
-		owners = append(owners, fmt.Sprintf("%s %s, uid %s", f["kind"].GetStringValue(), f["name"].GetStringValue(), f["uid"].GetStringValue()))
+		owners = append(owners, fmt.Sprintf("%s %s, uid %s",
+			kindOf(f["kind"].GetStringValue()), quoted(f["name"].GetStringValue()), quoted(f["uid"].GetStringValue())))
 	}
 	if len(owners) > 0 {
 		return "owned by " + strings.Join(owners, " and ")
 	}
 	if release := meta["annotations"].GetStructValue().GetFields()["meta.helm.sh/release-name"].GetStringValue(); release != "" {
-		return "Helm release " + release
+		return "Helm release " + quoted(release)
 	}
 	if managers := meta["managedFields"].GetListValue().GetValues(); len(managers) > 0 {
-		return "made by " + managers[0].GetStructValue().GetFields()["manager"].GetStringValue()
+		return "made by " + quoted(managers[0].GetStructValue().GetFields()["manager"].GetStringValue())
 	}
 	return "no owner named"
+}
+
+// plainKind matches a kind as Kubernetes spells kinds.
+var plainKind = regexp.MustCompile(`^[A-Z][A-Za-z0-9]{0,62}$`)
+
+// kindOf is an owner reference's kind as a message names it: as it is when
+// it is spelt as a kind, else quoted.
+func kindOf(s string) string {
+	if plainKind.MatchString(s) {
+		return s
+	}
+	return quoted(s)
+}
+
+// quotedMax is the most characters a message quotes from another party's
+// object: a Kubernetes name's length.
+const quotedMax = 63
+
+// quoted is a value from another party's object as a message quotes it:
+// shortened to quotedMax characters (marked with "..." when it was longer)
+// and in Go's double-quoted form, so that no newline, control character or
+// quote in it can shape the message.
+func quoted(s string) string {
+	if r := []rune(s); len(r) > quotedMax {
+		return strconv.Quote(string(r[:quotedMax])) + "..."
+	}
+	return strconv.Quote(s)
 }
 
 // setRequirements asks Crossplane for the existing objects that

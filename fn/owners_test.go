@@ -76,7 +76,7 @@ func TestRunFunctionNeverComposesOverAnotherOwnersObject(t *testing.T) {
 				return existing(t, `{apiVersion: apps/v1, kind: Deployment, metadata: {name: viz-min, namespace: dm, annotations: {meta.helm.sh/release-name: data-manager}}}`)
 			},
 			wantKeys:  []string{"existing-deployment", "existing-ingress", "existing-service"},
-			wantBlock: []string{"the Deployment dm/viz-min exists and is not this DataVisualisation's", "Helm release data-manager"},
+			wantBlock: []string{"the Deployment dm/viz-min exists and is not this DataVisualisation's", `Helm release "data-manager"`},
 		},
 		"AnotherDataVisualisationsObject": {
 			reason: "An object of another DataVisualisation blocks the instance.",
@@ -86,7 +86,7 @@ func TestRunFunctionNeverComposesOverAnotherOwnersObject(t *testing.T) {
 				return existing(t, `{apiVersion: apps/v1, kind: Deployment, metadata: {name: viz-min, namespace: dm, ownerReferences: [{apiVersion: squonk.it/v1, kind: DataVisualisation, name: other, uid: 0000-other}]}}`)
 			},
 			wantKeys:  []string{"existing-deployment", "existing-ingress", "existing-service"},
-			wantBlock: []string{"the Deployment dm/viz-min", "owned by DataVisualisation other, uid 0000-other"},
+			wantBlock: []string{"the Deployment dm/viz-min", `owned by DataVisualisation "other", uid "0000-other"`},
 		},
 		"AnObjectSomeoneMade": {
 			reason: "An object someone made by hand blocks the instance, naming the field manager that made it.",
@@ -96,7 +96,21 @@ func TestRunFunctionNeverComposesOverAnotherOwnersObject(t *testing.T) {
 				return existing(t, `{apiVersion: apps/v1, kind: Deployment, metadata: {name: viz-min, namespace: dm, managedFields: [{manager: kubectl-create}]}}`)
 			},
 			wantKeys:  []string{"existing-deployment", "existing-ingress", "existing-service"},
-			wantBlock: []string{"the Deployment dm/viz-min", "made by kubectl-create"},
+			wantBlock: []string{"the Deployment dm/viz-min", `made by "kubectl-create"`},
+		},
+		"AnOwnerCannotShapeTheMessage": {
+			reason: "What the message quotes from another party's object is escaped and shortened, so that it cannot forge a line or a condition.",
+			uid:    xrUID,
+			required: func(t *testing.T) map[string]*fnv1.Resources {
+				t.Helper()
+				return existing(t, `{apiVersion: apps/v1, kind: Deployment, metadata: {name: viz-min, namespace: dm, `+
+					`ownerReferences: [{kind: "Evil\nInputValid=True", name: "`+strings.Repeat("n", 70)+`", uid: "u\"1"}]}}`)
+			},
+			wantKeys: []string{"existing-deployment", "existing-ingress", "existing-service"},
+			wantBlock: []string{
+				"the Deployment dm/viz-min",
+				`owned by "Evil\nInputValid=True" "` + strings.Repeat("n", 63) + `"..., uid "u\"1"`,
+			},
 		},
 		"DirectModeAHelmReleasesObject": {
 			reason: "In the direct mode too, an object of a Helm release blocks the instance.",
@@ -107,7 +121,7 @@ func TestRunFunctionNeverComposesOverAnotherOwnersObject(t *testing.T) {
 				return existing(t, `{apiVersion: apps/v1, kind: Deployment, metadata: {name: viz-min, namespace: dm, annotations: {meta.helm.sh/release-name: data-manager}}}`)
 			},
 			wantKeys:  []string{"existing-deployment", "existing-ingress", "existing-service"},
-			wantBlock: []string{"the Deployment dm/viz-min exists and is not this DataVisualisation's", "Helm release data-manager"},
+			wantBlock: []string{"the Deployment dm/viz-min exists and is not this DataVisualisation's", `Helm release "data-manager"`},
 		},
 		"DirectModeComposedObjectsRequireNothing": {
 			reason: "Once Crossplane observes the direct mode's objects, the function asks for nothing.",

@@ -37,10 +37,10 @@ func neverTouchesWhatItDoesNotOwn(ctx context.Context, t *testing.T, m mode) {
 		ownerRefs string // the objects' metadata.ownerReferences
 		wantOwner string // what the message says of their owner
 	}{
-		"victim-hand": {ownerRefs: "[]", wantOwner: "made by kubectl"},
+		"victim-hand": {ownerRefs: "[]", wantOwner: `made by "kubectl`},
 		"victim-dv": {
 			ownerRefs: fmt.Sprintf("[{apiVersion: squonk.it/v1, kind: DataVisualisation, name: %s, uid: %s}]", owner, ownerXR.GetUID()),
-			wantOwner: "owned by DataVisualisation " + owner,
+			wantOwner: fmt.Sprintf("owned by DataVisualisation %q", owner),
 		},
 	}
 	for base, tc := range cases {
