@@ -135,7 +135,7 @@ e2e-run = rc=0; (cd test && go test -count=1 -timeout $(3) -tags $(1) ./e2e/ -ru
 	hack/reap.sh $(OUTPUT)/$(2)/pids || rc=1; exit $$rc
 
 .PHONY: e2e
-e2e: $(E2E_TOOLS) xpkg ## The contract: the Data Manager's actions on a real control plane, both modes (about 6 minutes). RUN=<regexp> picks tests.
+e2e: $(E2E_TOOLS) xpkg ## The contract: the Data Manager's actions on a real control plane, both modes (about 5 minutes). RUN=<regexp> picks tests.
 	@$(call e2e-run,e2e,e2e,20m)
 
 # The load benchmark's parameters: the bursts' sizes, the window of each
@@ -150,13 +150,15 @@ e2e-load: $(E2E_TOOLS) xpkg ## The load benchmark: bursts of LOAD_SIZES, the cos
 
 LOAD_RESULTS := test/e2e/load-results.md
 
-# The commit the run starts from, with a mark when the tree differs from it
-# (but for Markdown, which does not change what runs).
-RUN_COMMIT := $(shell git rev-parse --short HEAD)$(if $(shell git status --porcelain -- ':!*.md'), (with uncommitted changes))
-
 .PHONY: e2e-load-record
-e2e-load-record: e2e-load ## Run the load benchmark and add its tables, dated, with the commit and the machine, to test/e2e/load-results.md.
-	hack/record-load.sh $(OUTPUT)/e2e-load.md $(LOAD_RESULTS) "LOAD_SIZES=$(LOAD_SIZES) LOAD_REST=$(LOAD_REST) LOAD_RESTART_BURST=$(LOAD_RESTART_BURST)" "$(RUN_COMMIT)"
+e2e-load-record: ## Run the load benchmark and add its tables, dated, with the commit and the machine, to test/e2e/load-results.md.
+	@# The commit the run starts from, marked when the tree differs from it
+	@# but for Markdown, which does not change what runs.
+	@commit=$$(git rev-parse --short HEAD); \
+	[[ -z $$(git status --porcelain -- ':!*.md') ]] || commit="$$commit (with uncommitted changes)"; \
+	$(MAKE) --no-print-directory e2e-load && \
+	hack/record-load.sh $(OUTPUT)/e2e-load.md $(LOAD_RESULTS) \
+	  "LOAD_SIZES=$(LOAD_SIZES) LOAD_REST=$(LOAD_REST) LOAD_RESTART_BURST=$(LOAD_RESTART_BURST)" "$$commit"
 
 COMMA := ,
 

@@ -71,8 +71,8 @@ func run(m *testing.M) int {
 	}
 	defer c.ps.stopAll()
 
-	ctx, stopKubelet := context.WithCancel(context.Background())
-	defer stopKubelet()
+	ctx, cancel := context.WithCancel(context.Background()) // Ends the kubelet's informer.
+	defer cancel()
 	start := time.Now()
 	stopRegistry, err := setUp(ctx)
 	if stopRegistry != nil {
