@@ -28,6 +28,11 @@ FUNCTION      := $(BIN)/function
 MKIMAGE       := $(BIN)/mkimage
 GOLANGCI_LINT := $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
+# golangci-lint's cache is kept per checkout: a shared one answers a second
+# clone of the same code with the first clone's file paths, and the //nolint
+# comments it cannot then read stop applying.
+export GOLANGCI_LINT_CACHE ?= $(CURDIR)/.cache/golangci-lint
+
 # The end-to-end suite's control plane, each pinned by a module of test/tools.
 K8S_VERSION = $(call pinned,test/tools/k8s,k8s.io/kubernetes)
 K8S_LDFLAGS = -X k8s.io/component-base/version.gitVersion=$(K8S_VERSION) \
