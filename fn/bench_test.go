@@ -67,7 +67,7 @@ func BenchmarkBuilders(b *testing.B) {
 			b.Fatal(err)
 		}
 		errs = append(errs, settingErrs...)
-		if errs = append(errs, validate(xr)...); len(errs) > 0 {
+		if errs = append(errs, validate(xr, s)...); len(errs) > 0 {
 			b.Fatal(errs)
 		}
 		return newInstance(xr, s)

@@ -36,7 +36,7 @@ func TestRunFunctionCache(t *testing.T) {
 	t.Run("CachedAnswerIsTheFreshAnswer", func(t *testing.T) {
 		f := newFunction(map[string]string{envIngressDomain: "env.example.org"})
 		req := func() *fnv1.RunFunctionRequest {
-			return newRequest(t, patched(t, minimalXR, identity(1, "1.0")), inputA, allObserved(t, "True"))
+			return newRequest(t, patched(t, minimalXR, identity(1, "1.0")), inputA, controlled(t, "6f0fff9a", allObserved(t, "True")))
 		}
 		first := run(t, f, req())
 		second := run(t, f, req())
@@ -69,8 +69,8 @@ func TestRunFunctionCache(t *testing.T) {
 	t.Run("ReadinessIsNeverCached", func(t *testing.T) {
 		f := newFunction(map[string]string{envIngressDomain: "env.example.org"})
 		xr := patched(t, minimalXR, identity(1, "1.0"))
-		run(t, f, newRequest(t, xr, "", allObserved(t, "False")))
-		rsp := run(t, f, newRequest(t, xr, "", allObserved(t, "True")))
+		run(t, f, newRequest(t, xr, "", controlled(t, "6f0fff9a", allObserved(t, "False"))))
+		rsp := run(t, f, newRequest(t, xr, "", controlled(t, "6f0fff9a", allObserved(t, "True"))))
 		if got := rsp.GetDesired().GetResources()["deployment"].GetReady(); got.String() != "READY_TRUE" {
 			t.Errorf("the Deployment became ready, but the cached answer says %s", got)
 		}

@@ -17,6 +17,9 @@ const (
 	defaultFSGroup            = int64(100)
 	defaultProviderConfigKind = "ClusterProviderConfig"
 	defaultProviderConfigName = "default"
+	defaultMaxCPU             = "8"
+	defaultMaxMemory          = "32Gi"
+	defaultMaxProxyBodySize   = "1g"
 )
 
 var defaultPath = field.NewPath("default")
@@ -40,6 +43,14 @@ func DefaultSettings() Settings {
 			Value: providerConfigRef{Kind: defaultProviderConfigKind, Name: defaultProviderConfigName},
 			From:  defaultPath.Child("providerConfigRef"),
 		},
+		allowedIngressDomains:  setting[[]string]{From: defaultPath.Child("allowed", "ingressDomains")},
+		allowedIngressClasses:  setting[[]string]{From: defaultPath.Child("allowed", "ingressClasses")},
+		allowedTLSSecrets:      setting[[]string]{From: defaultPath.Child("allowed", "tlsSecrets")},
+		allowedServiceAccounts: setting[[]string]{From: defaultPath.Child("allowed", "serviceAccounts")},
+		allowedLabelPrefixes:   setting[[]string]{From: defaultPath.Child("allowed", "labelPrefixes")},
+		maxCPU:                 setting[string]{Value: defaultMaxCPU, From: defaultPath.Child("maxima", "cpu")},
+		maxMemory:              setting[string]{Value: defaultMaxMemory, From: defaultPath.Child("maxima", "memory")},
+		maxProxyBodySize:       setting[string]{Value: defaultMaxProxyBodySize, From: defaultPath.Child("maxima", "proxyBodySize")},
 	}
 }
 
@@ -55,6 +66,15 @@ const (
 	envNodeSelectorValue  = "SVO_POD_NODE_SELECTOR_VALUE"
 	envApplyPriorityClass = "SVO_APPLY_POD_PRIORITY_CLASS"
 	envPriorityClassName  = "SVO_DEFAULT_POD_PRIORITY_CLASS"
+
+	envAllowedIngressDomains  = "SVO_ALLOWED_INGRESS_DOMAINS"
+	envAllowedIngressClasses  = "SVO_ALLOWED_INGRESS_CLASSES"
+	envAllowedTLSSecrets      = "SVO_ALLOWED_TLS_SECRETS"
+	envAllowedServiceAccounts = "SVO_ALLOWED_SERVICE_ACCOUNTS"
+	envAllowedLabelPrefixes   = "SVO_ALLOWED_LABEL_PREFIXES"
+	envMaxCPU                 = "SVO_MAX_CPU"
+	envMaxMemory              = "SVO_MAX_MEMORY"
+	envMaxProxyBodySize       = "SVO_MAX_PROXY_BODY_SIZE"
 )
 
 // environment describes each variable: what it sets, and how.
@@ -75,12 +95,34 @@ var environment = []struct {
 		s.applyPriorityClass = setting[bool]{Value: true, From: from}
 	}},
 	{envPriorityClassName, "the priority class (" + defaultPriorityClassName + ").", str(func(s *Settings) *setting[string] { return &s.priorityClassName })},
+	{envAllowedIngressDomains, "comma-separated hosts a DataVisualisation's ingressDomain may name, besides INGRESS_DOMAIN.", list(func(s *Settings) *setting[[]string] { return &s.allowedIngressDomains })},
+	{envAllowedIngressClasses, "comma-separated classes its ingressClass may name, besides SVO_INGRESS_CLASS.", list(func(s *Settings) *setting[[]string] { return &s.allowedIngressClasses })},
+	{envAllowedTLSSecrets, "comma-separated Secrets its ingressTlsSecret may name, besides INGRESS_TLS_SECRET.", list(func(s *Settings) *setting[[]string] { return &s.allowedTLSSecrets })},
+	{envAllowedServiceAccounts, "comma-separated service accounts its serviceAccountName may name, besides default.", list(func(s *Settings) *setting[[]string] { return &s.allowedServiceAccounts })},
+	{envAllowedLabelPrefixes, "comma-separated label key prefixes its labels may use, besides data-manager.informaticsmatters.com/.", list(func(s *Settings) *setting[[]string] { return &s.allowedLabelPrefixes })},
+	{envMaxCPU, "the most CPU an instance may request or be limited to (" + defaultMaxCPU + ").", str(func(s *Settings) *setting[string] { return &s.maxCPU })},
+	{envMaxMemory, "the most memory an instance may request or be limited to (" + defaultMaxMemory + ").", str(func(s *Settings) *setting[string] { return &s.maxMemory })},
+	{envMaxProxyBodySize, "the largest ingressProxyBodySize; 0 allows unlimited uploads (" + defaultMaxProxyBodySize + ").", str(func(s *Settings) *setting[string] { return &s.maxProxyBodySize })},
 }
 
 // str sets the string setting that dst selects.
 func str(dst func(s *Settings) *setting[string]) func(s *Settings, v string, from *field.Path) {
 	return func(s *Settings, v string, from *field.Path) {
 		*dst(s) = setting[string]{Value: v, From: from}
+	}
+}
+
+// list sets the list setting that dst selects from a comma-separated value,
+// each item trimmed of spaces, empty ones dropped.
+func list(dst func(s *Settings) *setting[[]string]) func(s *Settings, v string, from *field.Path) {
+	return func(s *Settings, v string, from *field.Path) {
+		var items []string
+		for _, item := range strings.Split(v, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				items = append(items, item)
+			}
+		}
+		*dst(s) = setting[[]string]{Value: items, From: from}
 	}
 }
 

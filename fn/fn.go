@@ -75,7 +75,7 @@ func (f *Function) compose(req *fnv1.RunFunctionRequest) (*composition, error) {
 		return nil, err
 	}
 	errs = append(errs, settingErrs...)
-	if errs = append(errs, validate(xr)...); len(errs) > 0 {
+	if errs = append(errs, validate(xr, s)...); len(errs) > 0 {
 		return nil, errors.Wrap(errs.ToAggregate(), "cannot compose a viz instance")
 	}
 	inst := newInstance(xr, s)

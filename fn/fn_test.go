@@ -102,6 +102,7 @@ func TestRunFunction(t *testing.T) {
 			reason: "The DataVisualisation's own ingress settings and pull secrets replace the Input's.",
 			input:  fullInput,
 			xr:     dmXR,
+			env:    allowingDMXR(nil),
 			want: want{
 				"deployment|" + podSpec + ".imagePullSecrets":            []any{map[string]any{"name": "svo-pullsecret"}, map[string]any{"name": "other-pullsecret"}},
 				"ingress|" + ingressManifest + ".spec.ingressClassName":  "nginx-internal",
@@ -170,9 +171,11 @@ func TestRunFunction(t *testing.T) {
 		"LabelsGoOnThePodAndNameTheInstance": {
 			reason: "DM labels join the selector label on the Pod, and the instance-id and owner labels fill the DM_ variables.",
 			xr:     dmXR,
+			env:    allowingDMXR(nil),
 			want: want{
 				"deployment|spec.forProvider.manifest.spec.template.metadata.labels": map[string]any{
-					"deployment": "instance-3af1f24e",
+					"deployment":             "instance-3af1f24e",
+					"app.kubernetes.io/name": "squonk2-viz",
 					"data-manager.informaticsmatters.com/instance":    "instance-3af1f24e",
 					"data-manager.informaticsmatters.com/instance-id": "instance-3af1f24e-id",
 					"data-manager.informaticsmatters.com/owner":       "dlister",
@@ -191,7 +194,7 @@ func TestRunFunction(t *testing.T) {
 				return p.SetValue("spec.imDataManager.labels", []any{"deployment=viz-min"})
 			},
 			want: want{
-				"deployment|spec.forProvider.manifest.spec.template.metadata.labels": map[string]any{"deployment": "viz-min"},
+				"deployment|spec.forProvider.manifest.spec.template.metadata.labels": map[string]any{"deployment": "viz-min", "app.kubernetes.io/name": "squonk2-viz"},
 			},
 		},
 		"URLIsWrittenBeforeAnyObjectExists": {

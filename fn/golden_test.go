@@ -28,7 +28,7 @@ func TestRunFunctionGolden(t *testing.T) {
 		"FirstReconcileOfDataManagerXR": {
 			reason: "A DataVisualisation with every field set composes three unready Objects, writes status.viz and says what it waits for.",
 			xr:     dmXR,
-			env:    map[string]string{envIngressDomain: "env.example.org", envIngressCertIssuer: "env-issuer"},
+			env:    allowingDMXR(map[string]string{envIngressDomain: "env.example.org", envIngressCertIssuer: "env-issuer"}),
 		},
 		"AllReadyWithInput": {
 			reason: "With every Object Ready the composed resources are ready, and the Input's settings shape the manifests.",
@@ -43,7 +43,7 @@ func TestRunFunctionGolden(t *testing.T) {
 			reason: "In the direct mode the same manifests are composed as they are, under the direct mode's names, unready until Crossplane observes them.",
 			xr:     dmXR,
 			input:  directInput,
-			env:    map[string]string{envIngressDomain: "env.example.org", envIngressCertIssuer: "env-issuer"},
+			env:    allowingDMXR(map[string]string{envIngressDomain: "env.example.org", envIngressCertIssuer: "env-issuer"}),
 		},
 		"MissingImageTag": {
 			reason: "A DataVisualisation without an imageTag is rejected with a Fatal result that names the field, and nothing is composed.",

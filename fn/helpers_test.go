@@ -3,6 +3,7 @@ package fn
 import (
 	"context"
 	"flag"
+	"maps"
 	"testing"
 
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -47,6 +48,19 @@ spec:
     - data-manager.informaticsmatters.com/owner=dlister
     - data-manager.informaticsmatters.com/purpose=APPLICATION
 `
+
+// allowingDMXR is the environment of a platform that allows what dmXR picks
+// for itself, with env added.
+func allowingDMXR(env map[string]string) map[string]string {
+	out := map[string]string{
+		envAllowedIngressDomains:  "viz.example.org",
+		envAllowedIngressClasses:  "nginx-internal",
+		envAllowedTLSSecrets:      "data-manager-api-tls",
+		envAllowedServiceAccounts: "dm-application",
+	}
+	maps.Copy(out, env)
+	return out
+}
 
 // minimalXR has only the fields an instance cannot start without; the
 // ingress domain comes from the function's settings.
@@ -222,3 +236,30 @@ func desiredObjects(rsp *fnv1.RunFunctionResponse) []resource.Name {
 
 // cmpSorted compares string slices whatever their order.
 var cmpSorted = cmpopts.SortSlices(func(a, b string) bool { return a < b })
+
+// setController makes the DataVisualisation of the uid the controller of an
+// observed composed resource; no uid (a preview) sets none.
+func setController(t *testing.T, r *structpb.Struct, uid string) {
+	t.Helper()
+	if uid == "" {
+		return
+	}
+	meta := r.GetFields()["metadata"].GetStructValue()
+	if meta == nil {
+		meta = &structpb.Struct{Fields: map[string]*structpb.Value{}}
+		r.Fields["metadata"] = structpb.NewStructValue(meta)
+	}
+	meta.Fields["ownerReferences"] = structpb.NewListValue(&structpb.ListValue{Values: []*structpb.Value{
+		structpb.NewStructValue(toStruct(t, `{apiVersion: squonk.it/v1, kind: DataVisualisation, name: viz-min, uid: `+uid+`, controller: true}`)),
+	}})
+}
+
+// controlled returns observed composed resources as Crossplane composes
+// them: the DataVisualisation of the uid their controller.
+func controlled(t *testing.T, uid string, observed map[string]*fnv1.Resource) map[string]*fnv1.Resource {
+	t.Helper()
+	for _, r := range observed {
+		setController(t, r.GetResource(), uid)
+	}
+	return observed
+}

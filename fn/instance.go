@@ -7,11 +7,10 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
-// The suffixes of the Data Manager label keys that carry an instance's ID
-// and its owner.
+// The Data Manager label keys that carry an instance's ID and its owner.
 const (
-	instanceIDLabelSuffix = "/instance-id"
-	ownerLabelSuffix      = "/owner"
+	instanceIDLabel = dmLabelPrefix + "instance-id"
+	ownerLabel      = dmLabelPrefix + "owner"
 )
 
 // selectorLabel is the Pod label the Deployment and Service select on.
@@ -114,8 +113,8 @@ func newInstance(xr *dataVisualisation, s Settings) *instance {
 	if s.applyPriorityClass.Value {
 		i.priorityClassName = s.priorityClassName.Value
 	}
-	i.instanceID = labelValue(i.podLabels, instanceIDLabelSuffix, i.name)
-	i.owner = labelValue(i.podLabels, ownerLabelSuffix, defaultInstanceOwner)
+	i.instanceID = labelValue(i.podLabels, instanceIDLabel, i.name)
+	i.owner = labelValue(i.podLabels, ownerLabel, defaultInstanceOwner)
 	return i
 }
 
@@ -155,11 +154,10 @@ func podLabels(list []string) []label {
 	return labels
 }
 
-// labelValue returns the value of the first label whose key ends in suffix,
-// or def.
-func labelValue(labels []label, suffix, def string) string {
+// labelValue returns the value of the label with the key, or def.
+func labelValue(labels []label, key, def string) string {
 	for _, l := range labels {
-		if strings.HasSuffix(l.key, suffix) {
+		if l.key == key {
 			return l.value
 		}
 	}

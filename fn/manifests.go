@@ -52,6 +52,13 @@ const (
 	annotationCert = "cert-manager.io/cluster-issuer"
 )
 
+// appNameLabel is the Pod label, of one value for every instance, that
+// names the application: the kit's NetworkPolicy selects viz Pods by it.
+const (
+	appNameLabel = "app.kubernetes.io/name"
+	appName      = "squonk2-viz"
+)
+
 // objectMeta is the metadata of each object. The DataVisualisation owns
 // them, as it owned the viz operator's: when it is deleted, Kubernetes'
 // garbage collector deletes them. (A crossplane render preview has no uid,
@@ -86,6 +93,7 @@ func deployment(i *instance) *appsv1.Deployment {
 	for _, l := range i.podLabels {
 		podLabels[l.key] = l.value
 	}
+	podLabels[appNameLabel] = appName
 	pullSecrets := make([]corev1.LocalObjectReference, 0, len(i.imagePullSecrets))
 	for _, name := range i.imagePullSecrets {
 		pullSecrets = append(pullSecrets, corev1.LocalObjectReference{Name: name})
@@ -101,6 +109,10 @@ func deployment(i *instance) *appsv1.Deployment {
 				ObjectMeta: metav1.ObjectMeta{Labels: podLabels},
 				Spec: corev1.PodSpec{
 					ServiceAccountName: i.serviceAccountName,
+					// The viz-app never calls the API server, and an instance
+					// needs no other Service's address.
+					AutomountServiceAccountToken: ptr.To(false),
+					EnableServiceLinks:           ptr.To(false),
 					SecurityContext: &corev1.PodSecurityContext{
 						RunAsUser:      ptr.To(i.runAsUser),
 						RunAsGroup:     ptr.To(i.runAsGroup),

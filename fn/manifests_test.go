@@ -53,9 +53,11 @@ spec:
   selector: {matchLabels: {deployment: viz-1}}
   template:
     metadata:
-      labels: {deployment: viz-1, data-manager.informaticsmatters.com/instance: viz-1}
+      labels: {deployment: viz-1, data-manager.informaticsmatters.com/instance: viz-1, app.kubernetes.io/name: squonk2-viz}
     spec:
       serviceAccountName: dm-app
+      automountServiceAccountToken: false
+      enableServiceLinks: false
       securityContext:
         runAsUser: 1002
         runAsGroup: 100

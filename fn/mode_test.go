@@ -30,7 +30,7 @@ func TestModesComposeTheSameManifests(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			f := newFunction(map[string]string{envIngressDomain: "env.example.org"})
+			f := newFunction(allowingDMXR(map[string]string{envIngressDomain: "env.example.org"}))
 			provider := run(t, f, newRequest(t, toStruct(t, tc.xr), tc.input, nil))
 			direct := run(t, f, newRequest(t, toStruct(t, tc.xr), tc.input+"\nmode: Direct", nil))
 			for _, object := range composedNames {

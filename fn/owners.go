@@ -3,6 +3,7 @@ package fn
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -51,7 +52,7 @@ func requiredKey(name resource.Name) string {
 // and an error naming each object that blocks the instance and who owns it.
 func checkOwnership(req *fnv1.RunFunctionRequest, m mode, objects map[resource.Name]objectRef, uid string) (map[string]*fnv1.ResourceSelector, error) {
 	var required map[string]*fnv1.ResourceSelector
-	var blocked []string
+	blocked := foreignComposed(req, uid)
 	for _, name := range composedNames {
 		if _, composed := req.GetObserved().GetResources()[string(m.composedName(name))]; composed {
 			continue
@@ -76,6 +77,50 @@ func checkOwnership(req *fnv1.RunFunctionRequest, m mode, objects map[resource.N
 			strings.Join(blocked, "; "))
 	}
 	return required, nil
+}
+
+// foreignComposed names each composed resource that Crossplane observes for
+// the DataVisualisation and that is not one of the function's own for this
+// instance: one of a name the function never composes, or one that this
+// DataVisualisation does not control.
+// Crossplane takes what a DataVisualisation's spec.crossplane.resourceRefs
+// lists as its composed resources, and would compose over or delete them;
+// a Fatal result stops it first.
+func foreignComposed(req *fnv1.RunFunctionRequest, uid string) []string {
+	var foreign []string
+	for name, r := range req.GetObserved().GetResources() {
+		switch {
+		case !composes(resource.Name(name)):
+			foreign = append(foreign, fmt.Sprintf("Crossplane observes a composed resource %s, which this function never composes", quoted(name)))
+		case uid != "" && !controlledBy(r.GetResource(), uid):
+			foreign = append(foreign, fmt.Sprintf("the composed resource %s is not controlled by this DataVisualisation (%s)", name, owner(r.GetResource())))
+		}
+	}
+	slices.Sort(foreign)
+	return foreign
+}
+
+// composes reports whether the function composes a resource of the name,
+// in either mode.
+func composes(name resource.Name) bool {
+	for _, object := range composedNames {
+		if modeProvider.composedName(object) == name || modeDirect.composedName(object) == name {
+			return true
+		}
+	}
+	return false
+}
+
+// controlledBy reports whether the DataVisualisation, by its uid, is an
+// object's controller.
+func controlledBy(o *structpb.Struct, uid string) bool {
+	for _, ref := range metadata(o)["ownerReferences"].GetListValue().GetValues() {
+		f := ref.GetStructValue().GetFields()
+		if f["uid"].GetStringValue() == uid && f["controller"].GetBoolValue() {
+			return true
+		}
+	}
+	return false
 }
 
 // ownedBy reports whether an object names the DataVisualisation, by its

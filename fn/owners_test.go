@@ -1,6 +1,7 @@
 package fn
 
 import (
+	"maps"
 	"strings"
 	"testing"
 
@@ -24,10 +25,13 @@ func existing(t *testing.T, y string) map[string]*fnv1.Resources {
 // DataVisualisation's.
 func TestRunFunctionNeverComposesOverAnotherOwnersObject(t *testing.T) {
 	cases := map[string]struct {
-		reason    string
-		uid       string
-		input     string
-		observed  func(t *testing.T) map[string]*fnv1.Resource
+		reason   string
+		uid      string
+		input    string
+		observed func(t *testing.T) map[string]*fnv1.Resource
+		// foreign are observed composed resources that, unlike those of
+		// observed, the DataVisualisation does not control.
+		foreign   func(t *testing.T) map[string]*fnv1.Resource
 		required  func(t *testing.T) map[string]*fnv1.Resources
 		wantKeys  []string
 		wantBlock []string // what the Fatal message must name; none: composed
@@ -159,12 +163,38 @@ func TestRunFunctionNeverComposesOverAnotherOwnersObject(t *testing.T) {
 			wantKeys:  []string{"existing-deployment", "existing-ingress", "existing-service"},
 			wantBlock: []string{"the Deployment dm/viz-min exists and is not this DataVisualisation's"},
 		},
+		"UncontrolledComposedResourceBlocks": {
+			reason: "An object that Crossplane observes as composed (listed in spec.crossplane.resourceRefs) but that the DataVisualisation does not control is never composed over, or left for Crossplane to delete.",
+			uid:    xrUID,
+			foreign: func(t *testing.T) map[string]*fnv1.Resource {
+				t.Helper()
+				return map[string]*fnv1.Resource{"deployment": observedObject(t, "True", "True")}
+			},
+			wantKeys:  []string{"existing-service", "existing-ingress"},
+			wantBlock: []string{"the composed resource deployment is not controlled by this DataVisualisation (no owner named)"},
+		},
+		"ComposedResourceOfAnotherNameBlocks": {
+			reason: "A composed resource of a name the function never composes is not its own: Crossplane would delete it.",
+			uid:    xrUID,
+			foreign: func(t *testing.T) map[string]*fnv1.Resource {
+				t.Helper()
+				r := observedDirect(t, nameService, "")
+				setController(t, r.GetResource(), xrUID)
+				return map[string]*fnv1.Resource{"database\n": r}
+			},
+			wantKeys:  []string{"existing-deployment", "existing-service", "existing-ingress"},
+			wantBlock: []string{`Crossplane observes a composed resource "database\n", which this function never composes`},
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			var observed map[string]*fnv1.Resource
+			observed := map[string]*fnv1.Resource{}
 			if tc.observed != nil {
 				observed = tc.observed(t)
+			}
+			observed = controlled(t, tc.uid, observed)
+			if tc.foreign != nil {
+				maps.Copy(observed, tc.foreign(t))
 			}
 			xr := minimalXR
 			if tc.uid != "" {

@@ -7,9 +7,12 @@ import (
 	"net"
 	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -48,6 +51,17 @@ type Settings struct {
 	fsGroup            setting[int64]
 	mode               setting[mode]
 	providerConfigRef  setting[providerConfigRef]
+
+	// What a DataVisualisation may pick beyond the configured values, and
+	// the most it may ask for.
+	allowedIngressDomains  setting[[]string]
+	allowedIngressClasses  setting[[]string]
+	allowedTLSSecrets      setting[[]string]
+	allowedServiceAccounts setting[[]string]
+	allowedLabelPrefixes   setting[[]string]
+	maxCPU                 setting[string]
+	maxMemory              setting[string]
+	maxProxyBodySize       setting[string]
 }
 
 // resolve returns the settings of one request, and an error for each that
@@ -59,8 +73,10 @@ func (s Settings) resolve(input *structpb.Struct, dm *imDataManager) (Settings, 
 	if err != nil {
 		return s, nil, err
 	}
-	s = s.withInput(in).withXR(dm)
+	s = s.withInput(in)
 	errs := s.Validate()
+	errs = append(errs, s.allows(dm)...)
+	s = s.withXR(dm)
 	if s.ingressDomain.Value == "" {
 		errs = append(errs, field.Required(dmPath.Child("ingressDomain"),
 			fmt.Sprintf("no ingress domain in the DataVisualisation, the function's Input (%s) or its environment (%s)",
@@ -125,13 +141,76 @@ func (s Settings) withInput(in *v1beta1.Input) Settings {
 			From:  p.Child("providerConfigRef"),
 		}
 	}
+	if a := in.Allowed; a != nil {
+		setList(&s.allowedIngressDomains, a.IngressDomains, p.Child("allowed", "ingressDomains"))
+		setList(&s.allowedIngressClasses, a.IngressClasses, p.Child("allowed", "ingressClasses"))
+		setList(&s.allowedTLSSecrets, a.TLSSecrets, p.Child("allowed", "tlsSecrets"))
+		setList(&s.allowedServiceAccounts, a.ServiceAccounts, p.Child("allowed", "serviceAccounts"))
+		setList(&s.allowedLabelPrefixes, a.LabelPrefixes, p.Child("allowed", "labelPrefixes"))
+	}
+	if m := in.Maxima; m != nil {
+		set(&s.maxCPU, m.CPU, p.Child("maxima", "cpu"))
+		set(&s.maxMemory, m.Memory, p.Child("maxima", "memory"))
+		set(&s.maxProxyBodySize, m.ProxyBodySize, p.Child("maxima", "proxyBodySize"))
+	}
 	return s
+}
+
+// setList sets a list setting when the Input gives the list.
+func setList(dst *setting[[]string], v []string, from *field.Path) {
+	if v != nil {
+		*dst = setting[[]string]{Value: v, From: from}
+	}
 }
 
 func set[T any](dst *setting[T], v *T, from *field.Path) {
 	if v != nil {
 		*dst = setting[T]{Value: *v, From: from}
 	}
+}
+
+// allows checks the values a DataVisualisation picks for itself: each of
+// the right form, and one the platform allows (the configured value, or one
+// its list names). Each error names the field, the value and what is
+// allowed.
+func (s Settings) allows(dm *imDataManager) field.ErrorList {
+	var errs field.ErrorList
+	for _, c := range []struct {
+		v          string
+		key        string
+		form       func(setting[string]) field.ErrorList
+		configured string
+		allowed    setting[[]string]
+	}{
+		{v: dm.IngressClass, key: "ingressClass", form: validateOptionalName, configured: s.ingressClass.Value, allowed: s.allowedIngressClasses},
+		{v: dm.IngressDomain, key: "ingressDomain", form: validateHost, configured: s.ingressDomain.Value, allowed: s.allowedIngressDomains},
+		{v: dm.IngressTLSSecret, key: "ingressTlsSecret", form: validateOptionalName, configured: s.ingressTLSSecret.Value, allowed: s.allowedTLSSecrets},
+		{v: dm.ServiceAccountName, key: "serviceAccountName", form: validateName, configured: defaultServiceAccountName, allowed: s.allowedServiceAccounts},
+	} {
+		if c.v == "" || c.v == c.configured || slices.Contains(c.allowed.Value, c.v) {
+			continue
+		}
+		if form := c.form(dmField(c.v, c.key)); len(form) > 0 {
+			errs = append(errs, form...)
+			continue
+		}
+		allowed := slices.DeleteFunc(append([]string{c.configured}, c.allowed.Value...), func(v string) bool { return v == "" })
+		errs = append(errs, field.Invalid(dmPath.Child(c.key), c.v,
+			fmt.Sprintf("is not a value the platform allows: it allows %s (the configured value, and %s)", quotedList(allowed), c.allowed.From)))
+	}
+	return errs
+}
+
+// quotedList is a list of values as a message names them, or "none".
+func quotedList(vs []string) string {
+	if len(vs) == 0 {
+		return "none"
+	}
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = strconv.Quote(v)
+	}
+	return strings.Join(q, ", ")
 }
 
 // withXR returns the settings overlaid by the DataVisualisation's own ingress
@@ -173,7 +252,36 @@ func (s Settings) Validate() field.ErrorList {
 		errs = append(errs, field.NotSupported(s.mode.From, s.mode.Value, modes))
 	}
 	errs = append(errs, validateProviderConfigRef(s.providerConfigRef)...)
+	for _, l := range []setting[[]string]{s.allowedIngressClasses, s.allowedTLSSecrets, s.allowedServiceAccounts} {
+		for i, v := range l.Value {
+			errs = append(errs, validateName(setting[string]{Value: v, From: l.From.Index(i)})...)
+		}
+	}
+	for i, v := range s.allowedIngressDomains.Value {
+		errs = append(errs, validateHost(setting[string]{Value: v, From: s.allowedIngressDomains.From.Index(i)})...)
+	}
+	for i, v := range s.allowedLabelPrefixes.Value {
+		errs = append(errs, validateLabelPrefix(setting[string]{Value: v, From: s.allowedLabelPrefixes.From.Index(i)})...)
+	}
+	for _, m := range []setting[string]{s.maxCPU, s.maxMemory} {
+		if q, err := resource.ParseQuantity(m.Value); err != nil || q.Sign() <= 0 {
+			errs = append(errs, field.Invalid(m.From, m.Value, "must be a positive quantity such as 8 or 32Gi"))
+		}
+	}
+	if _, ok := bodySize(s.maxProxyBodySize.Value); !ok {
+		errs = append(errs, field.Invalid(s.maxProxyBodySize.From, s.maxProxyBodySize.Value, "must be a size such as 1g or 500m, or 0 to allow unlimited uploads"))
+	}
 	return errs
+}
+
+// validateLabelPrefix checks a label key prefix, such as example.org/: a
+// DNS subdomain and a slash.
+func validateLabelPrefix(s setting[string]) field.ErrorList {
+	domain, ok := strings.CutSuffix(s.Value, "/")
+	if !ok {
+		return field.ErrorList{field.Invalid(s.From, s.Value, "must be a label key prefix that ends in '/', such as example.org/")}
+	}
+	return invalid(s, validation.IsDNS1123Subdomain(domain))
 }
 
 // imageRepositoryPattern is the OCI distribution grammar of a repository

@@ -60,6 +60,24 @@ func TestSettingsWithEnvironment(t *testing.T) {
 				s.applyPriorityClass = setting[bool]{Value: true, From: envPath(envApplyPriorityClass)}
 			},
 		},
+		"ListsAreCommaSeparated": {
+			reason: "An SVO_ALLOWED_* list is split on commas, each item trimmed, empty ones dropped; the maxima are read as they are.",
+			env: map[string]string{
+				envAllowedIngressDomains: "a.org, b.org,,", envAllowedIngressClasses: "internal", envAllowedTLSSecrets: "tls-a,tls-b",
+				envAllowedServiceAccounts: "dm-application", envAllowedLabelPrefixes: "example.org/",
+				envMaxCPU: "2", envMaxMemory: "8Gi", envMaxProxyBodySize: "0",
+			},
+			want: func(s *Settings) {
+				s.allowedIngressDomains = setting[[]string]{Value: []string{"a.org", "b.org"}, From: envPath(envAllowedIngressDomains)}
+				s.allowedIngressClasses = setting[[]string]{Value: []string{"internal"}, From: envPath(envAllowedIngressClasses)}
+				s.allowedTLSSecrets = setting[[]string]{Value: []string{"tls-a", "tls-b"}, From: envPath(envAllowedTLSSecrets)}
+				s.allowedServiceAccounts = setting[[]string]{Value: []string{"dm-application"}, From: envPath(envAllowedServiceAccounts)}
+				s.allowedLabelPrefixes = setting[[]string]{Value: []string{"example.org/"}, From: envPath(envAllowedLabelPrefixes)}
+				s.maxCPU = setting[string]{Value: "2", From: envPath(envMaxCPU)}
+				s.maxMemory = setting[string]{Value: "8Gi", From: envPath(envMaxMemory)}
+				s.maxProxyBodySize = setting[string]{Value: "0", From: envPath(envMaxProxyBodySize)}
+			},
+		},
 		"EmptyVariablesCountAsUnset": {
 			reason: "A variable set to the empty string leaves the default in place.",
 			env:    map[string]string{envImage: "", envApplyPriorityClass: ""},
@@ -121,6 +139,19 @@ func TestSettingsWithInput(t *testing.T) {
 				s.providerConfigRef = setting[providerConfigRef]{Value: providerConfigRef{Kind: "ProviderConfig", Name: "pc"}, From: inputPath.Child("providerConfigRef")}
 			},
 		},
+		"AllowedAndMaximaOverrideTheirSettings": {
+			reason: "The Input's allowed lists and maxima replace the environment's, and an empty list allows nothing beyond the configured value.",
+			input: &v1beta1.Input{
+				Allowed: &v1beta1.Allowed{IngressDomains: []string{"a.org"}, ServiceAccounts: []string{}},
+				Maxima:  &v1beta1.Maxima{CPU: str("4"), ProxyBodySize: str("10m")},
+			},
+			want: func(s *Settings) {
+				s.allowedIngressDomains = setting[[]string]{Value: []string{"a.org"}, From: inputPath.Child("allowed", "ingressDomains")}
+				s.allowedServiceAccounts = setting[[]string]{Value: []string{}, From: inputPath.Child("allowed", "serviceAccounts")}
+				s.maxCPU = setting[string]{Value: "4", From: inputPath.Child("maxima", "cpu")}
+				s.maxProxyBodySize = setting[string]{Value: "10m", From: inputPath.Child("maxima", "proxyBodySize")}
+			},
+		},
 		"ApplyFalseTurnsThePriorityClassOff": {
 			reason: "An Input can turn off a priority class that the environment applies.",
 			input:  &v1beta1.Input{PriorityClass: &v1beta1.PriorityClass{Apply: ptrTo(false)}},
@@ -179,6 +210,59 @@ func TestSettingsValidate(t *testing.T) {
 			}
 			if tc.want == "" && got != "" || tc.want != "" && !contains(got, tc.want) {
 				t.Errorf("%s\nValidate(): want %q, got %q", tc.reason, tc.want, got)
+			}
+		})
+	}
+}
+
+func TestSettingsAllows(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		env    map[string]string
+		dm     imDataManager
+		want   []string // each error's text, in order
+	}{
+		"NothingPickedIsAllowed": {
+			reason: "A DataVisualisation that picks nothing of its own gets the platform's values.",
+		},
+		"TheConfiguredValuesAreAllowed": {
+			reason: "Naming the configured value, or the default service account, is always allowed.",
+			env:    map[string]string{envIngressDomain: "viz.example.org", envIngressTLSSecret: "viz-tls"},
+			dm:     imDataManager{IngressDomain: "viz.example.org", IngressClass: "nginx", IngressTLSSecret: "viz-tls", ServiceAccountName: "default"},
+		},
+		"ListedValuesAreAllowed": {
+			reason: "A value an SVO_ALLOWED_* list names is allowed.",
+			env: map[string]string{
+				envAllowedIngressDomains: "staging.example.org", envAllowedIngressClasses: "internal",
+				envAllowedTLSSecrets: "staging-tls", envAllowedServiceAccounts: "dm-application",
+			},
+			dm: imDataManager{IngressDomain: "staging.example.org", IngressClass: "internal", IngressTLSSecret: "staging-tls", ServiceAccountName: "dm-application"},
+		},
+		"EveryOtherValueIsRefusedNamingWhatIsAllowed": {
+			reason: "Each value the platform does not allow is an error naming the field, the value, what is allowed and where the list comes from.",
+			env:    map[string]string{envIngressDomain: "viz.example.org", envAllowedIngressDomains: "staging.example.org"},
+			dm:     imDataManager{IngressDomain: "shop.other.example", IngressClass: "internal", IngressTLSSecret: "other-tls", ServiceAccountName: "data-manager"},
+			want: []string{
+				`spec.imDataManager.ingressClass: Invalid value: "internal": is not a value the platform allows: it allows "nginx" (the configured value, and default.allowed.ingressClasses)`,
+				`spec.imDataManager.ingressDomain: Invalid value: "shop.other.example": is not a value the platform allows: it allows "viz.example.org", "staging.example.org" (the configured value, and env[SVO_ALLOWED_INGRESS_DOMAINS])`,
+				`spec.imDataManager.ingressTlsSecret: Invalid value: "other-tls": is not a value the platform allows: it allows none (the configured value, and default.allowed.tlsSecrets)`,
+				`spec.imDataManager.serviceAccountName: Invalid value: "data-manager": is not a value the platform allows: it allows "default" (the configured value, and default.allowed.serviceAccounts)`,
+			},
+		},
+		"AMalformedValueIsRefusedForItsForm": {
+			reason: "A value of the wrong form is refused for that, before what the platform allows.",
+			dm:     imDataManager{IngressDomain: "10.1.2.3"},
+			want:   []string{`spec.imDataManager.ingressDomain: Invalid value: "10.1.2.3": must be a DNS name, not an IP address`},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var got []string
+			for _, err := range DefaultSettings().WithEnvironment(envLookup(tc.env)).allows(&tc.dm) {
+				got = append(got, err.Error())
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\nallows(...): -want, +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

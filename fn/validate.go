@@ -5,7 +5,10 @@ import (
 	"math"
 	"path"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -16,17 +19,29 @@ var (
 	// imageTagPattern is the OCI distribution grammar of a tag.
 	imageTagPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
-	// proxyBodySizePattern is the size syntax of nginx's client_max_body_size.
-	proxyBodySizePattern = regexp.MustCompile(`^\d+[kKmMgG]?$`)
+	// proxyBodySizePattern is the size syntax of nginx's client_max_body_size,
+	// with at most 9 digits, so that no size overflows nginx's offset.
+	proxyBodySizePattern = regexp.MustCompile(`^(\d{1,9})([kKmMgG]?)$`)
 )
 
-// maxID is the largest user or group ID Kubernetes accepts in a Pod.
-const maxID = math.MaxInt32
+// Fixed bounds of a DataVisualisation's fields, the XRD's too.
+const (
+	// maxID is the largest user or group ID Kubernetes accepts in a Pod.
+	maxID = math.MaxInt32
+	// maxTaskID is the longest taskId.
+	maxTaskID = 128
+	// maxItems is the most labels, and the most pull Secrets.
+	maxItems = 32
+)
+
+// dmLabelPrefix is the prefix of the Data Manager's Pod label keys, the one
+// a DataVisualisation may always use.
+const dmLabelPrefix = "data-manager.informaticsmatters.com/"
 
 // validate checks every rule that a DataVisualisation's own fields, with
 // their defaults, must meet to become a working instance. It returns one
 // error per bad value, each naming the field and the value.
-func validate(xr *dataVisualisation) field.ErrorList {
+func validate(xr *dataVisualisation, s Settings) field.ErrorList {
 	var errs field.ErrorList
 	if xr.Metadata.Name == "" {
 		errs = append(errs, field.Required(metadataPath.Child("name"), ""))
@@ -37,16 +52,19 @@ func validate(xr *dataVisualisation) field.ErrorList {
 
 	dm := &xr.Spec.IMDataManager
 	errs = append(errs, validateImageTag(dmField(dm.ImageTag, "imageTag"))...)
-	errs = append(errs, validateName(dmField(dm.ServiceAccountName, "serviceAccountName"))...)
-	errs = append(errs, validateResources(dm.Resources)...)
+	errs = append(errs, validateResources(dm.Resources, s.maxCPU, s.maxMemory)...)
 	sc := dmPath.Child("securityContext")
 	errs = append(errs, validateID(setting[int64]{Value: *dm.SecurityContext.RunAsUser, From: sc.Child("runAsUser")}, 1)...)
 	errs = append(errs, validateID(setting[int64]{Value: *dm.SecurityContext.RunAsGroup, From: sc.Child("runAsGroup")}, 0)...)
 	errs = append(errs, validateName(dmField(dm.Project.ClaimName, "project", "claimName"))...)
 	errs = append(errs, validateProjectID(dmField(dm.Project.ID, "project", "id"))...)
-	errs = append(errs, validateProxyBodySize(dmField(dm.IngressProxyBodySize, "ingressProxyBodySize"))...)
+	errs = append(errs, validateProxyBodySize(dmField(dm.IngressProxyBodySize, "ingressProxyBodySize"), s.maxProxyBodySize)...)
 	errs = append(errs, validatePullSecrets(dm.ImagePullSecrets)...)
-	errs = append(errs, validateLabels(dm.Labels, objectName(xr.Metadata.Name))...)
+	errs = append(errs, validateLabels(dm.Labels, objectName(xr.Metadata.Name), s.allowedLabelPrefixes)...)
+	if n := utf8.RuneCountInString(dm.TaskID); n > maxTaskID {
+		errs = append(errs, field.Invalid(dmPath.Child("taskId"), string([]rune(dm.TaskID)[:maxTaskID])+"...",
+			fmt.Sprintf("must be at most %d characters; it has %d", maxTaskID, n)))
+	}
 	return errs
 }
 
@@ -110,8 +128,11 @@ func validateProjectID(s setting[string]) field.ErrorList {
 		return field.ErrorList{field.Invalid(s.From, s.Value, "must be a relative path")}
 	}
 	for _, part := range strings.Split(s.Value, "/") {
-		if part == ".." {
+		switch part {
+		case "..":
 			return field.ErrorList{field.Invalid(s.From, s.Value, "must not contain '..'")}
+		case "", ".":
+			return field.ErrorList{field.Invalid(s.From, s.Value, "must not have an empty or '.' segment: the Project is a directory of the claim, never all of it")}
 		}
 	}
 	if strings.ContainsAny(s.Value, "\x00\n\r") {
@@ -120,18 +141,45 @@ func validateProjectID(s setting[string]) field.ErrorList {
 	return nil
 }
 
-// validateProxyBodySize checks nginx's proxy-body-size annotation value.
-func validateProxyBodySize(s setting[string]) field.ErrorList {
-	if !proxyBodySizePattern.MatchString(s.Value) {
-		return field.ErrorList{field.Invalid(s.From, s.Value, "must be a size such as 1m, 500k or 0 (no limit)")}
+// validateProxyBodySize checks nginx's proxy-body-size annotation value:
+// at most the platform's maximum, and 0 (unlimited) only when the maximum
+// is 0.
+func validateProxyBodySize(s, maximum setting[string]) field.ErrorList {
+	size, ok := bodySize(s.Value)
+	if !ok {
+		return field.ErrorList{field.Invalid(s.From, s.Value, "must be a size of at most 9 digits and a unit, such as 1m or 500k")}
+	}
+	limit, ok := bodySize(maximum.Value)
+	switch {
+	case !ok || limit == 0: // Settings.Validate reports a bad maximum; 0 allows anything.
+		return nil
+	case size == 0:
+		return field.ErrorList{field.Invalid(s.From, s.Value, fmt.Sprintf("must not be 0 (unlimited): the platform allows at most %s (%s)", maximum.Value, maximum.From))}
+	case size > limit:
+		return field.ErrorList{field.Invalid(s.From, s.Value, fmt.Sprintf("must be at most %s (%s)", maximum.Value, maximum.From))}
 	}
 	return nil
 }
 
+// bodySize is the number of bytes of an nginx size, whose units are powers
+// of 1024.
+func bodySize(v string) (int64, bool) {
+	m := proxyBodySizePattern.FindStringSubmatch(v)
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	unit := map[string]int64{"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[strings.ToLower(m[2])]
+	return n * unit, true
+}
+
 // validateResources checks that each quantity parses and is not negative,
-// and that each request fits its limit (the API server rejects a Pod whose
-// request is larger).
-func validateResources(r xrResources) field.ErrorList {
+// that each request fits its limit (the API server rejects a Pod whose
+// request is larger), and that each is at most the platform's maximum.
+func validateResources(r xrResources, maxCPU, maxMemory setting[string]) field.ErrorList {
 	var errs field.ErrorList
 	p := dmPath.Child("resources")
 	parse := func(q quantity, from *field.Path) (resource.Quantity, bool) {
@@ -149,9 +197,10 @@ func validateResources(r xrResources) field.ErrorList {
 	for _, c := range []struct {
 		name     string
 		req, lim quantity
+		maximum  setting[string]
 	}{
-		{name: "cpu", req: r.Requests.CPU, lim: r.Limits.CPU},
-		{name: "memory", req: r.Requests.Memory, lim: r.Limits.Memory},
+		{name: "cpu", req: r.Requests.CPU, lim: r.Limits.CPU, maximum: maxCPU},
+		{name: "memory", req: r.Requests.Memory, lim: r.Limits.Memory, maximum: maxMemory},
 	} {
 		reqFrom, limFrom := p.Child("requests", c.name), p.Child("limits", c.name)
 		req, reqOK := parse(c.req, reqFrom)
@@ -159,6 +208,12 @@ func validateResources(r xrResources) field.ErrorList {
 		if reqOK && limOK && req.Cmp(lim) > 0 {
 			errs = append(errs, field.Invalid(reqFrom, string(c.req),
 				fmt.Sprintf("must be less than or equal to the %s limit %q (%s)", c.name, c.lim, limFrom)))
+		}
+		// Settings.Validate reports a maximum that does not parse. A request
+		// fits its limit, so the limit alone is checked against the maximum.
+		if maximum, err := resource.ParseQuantity(c.maximum.Value); err == nil && limOK && lim.Cmp(maximum) > 0 {
+			errs = append(errs, field.Invalid(limFrom, string(c.lim),
+				fmt.Sprintf("must be at most %s, the platform's maximum (%s)", c.maximum.Value, c.maximum.From)))
 		}
 	}
 	for _, s := range []struct {
@@ -178,6 +233,9 @@ func validateResources(r xrResources) field.ErrorList {
 // validatePullSecrets checks the DataVisualisation's own pull Secret names:
 // each a valid name, none twice.
 func validatePullSecrets(names []string) field.ErrorList {
+	if len(names) > maxItems {
+		return field.ErrorList{field.TooMany(dmPath.Child("imagePullSecrets"), len(names), maxItems)}
+	}
 	var errs field.ErrorList
 	seen := make(map[string]bool, len(names))
 	for i, name := range names {
@@ -194,9 +252,15 @@ func validatePullSecrets(names []string) field.ErrorList {
 }
 
 // validateLabels checks the Data Manager's key=value Pod labels. Each must be
-// a valid Kubernetes label, no key may have two values, and none may change
-// the selector label that ties the Pod to its Deployment and Service.
-func validateLabels(labels []string, objectName string) field.ErrorList {
+// a valid Kubernetes label with a key under the Data Manager's prefix or one
+// the platform allows, no key may have two values, and none may change the
+// selector label that ties the Pod to its Deployment and Service (one that
+// repeats it is harmless).
+func validateLabels(labels []string, objectName string, prefixes setting[[]string]) field.ErrorList {
+	if len(labels) > maxItems {
+		return field.ErrorList{field.TooMany(dmPath.Child("labels"), len(labels), maxItems)}
+	}
+	allowed := append([]string{dmLabelPrefix}, prefixes.Value...)
 	var errs field.ErrorList
 	first := make(map[string]setting[string], len(labels))
 	for i, l := range labels {
@@ -218,6 +282,15 @@ func validateLabels(labels []string, objectName string) field.ErrorList {
 		if key == selectorLabel && value != objectName {
 			errs = append(errs, field.Invalid(s.From, l,
 				fmt.Sprintf("must not change the selector label %s=%s", selectorLabel, objectName)))
+			continue
+		}
+		if key == appNameLabel {
+			errs = append(errs, field.Invalid(s.From, l, fmt.Sprintf("must not set %s, which names the application on every instance", appNameLabel)))
+			continue
+		}
+		if key != selectorLabel && !slices.ContainsFunc(allowed, func(p string) bool { return strings.HasPrefix(key, p) }) {
+			errs = append(errs, field.Invalid(s.From, l,
+				fmt.Sprintf("must have a key under a prefix the platform allows: %s (%s)", quotedList(allowed), prefixes.From)))
 			continue
 		}
 		if prev, dup := first[key]; dup && prev.Value != l {

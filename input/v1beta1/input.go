@@ -88,6 +88,64 @@ type Input struct {
 	// ClusterProviderConfig "default".
 	// +optional
 	ProviderConfigRef *ProviderConfigReference `json:"providerConfigRef,omitempty"`
+
+	// Allowed lists what a DataVisualisation may pick beyond the configured
+	// values (SVO_ALLOWED_*). A list that is set replaces the environment's.
+	// +optional
+	Allowed *Allowed `json:"allowed,omitempty"`
+
+	// Maxima bound the sizes a DataVisualisation may ask for (SVO_MAX_*).
+	// +optional
+	Maxima *Maxima `json:"maxima,omitempty"`
+}
+
+// Allowed lists the values a DataVisualisation may pick. The configured
+// value of each (the ingress domain, class and TLS Secret, and the service
+// account default) is always allowed.
+type Allowed struct {
+	// IngressDomains are hosts a DataVisualisation's ingressDomain may name
+	// (SVO_ALLOWED_INGRESS_DOMAINS).
+	// +optional
+	IngressDomains []string `json:"ingressDomains,omitempty"`
+
+	// IngressClasses are classes its ingressClass may name
+	// (SVO_ALLOWED_INGRESS_CLASSES).
+	// +optional
+	IngressClasses []string `json:"ingressClasses,omitempty"`
+
+	// TLSSecrets are Secrets its ingressTlsSecret may name
+	// (SVO_ALLOWED_TLS_SECRETS).
+	// +optional
+	TLSSecrets []string `json:"tlsSecrets,omitempty"`
+
+	// ServiceAccounts are service accounts its serviceAccountName may name,
+	// besides default (SVO_ALLOWED_SERVICE_ACCOUNTS).
+	// +optional
+	ServiceAccounts []string `json:"serviceAccounts,omitempty"`
+
+	// LabelPrefixes are Pod label key prefixes its labels may use, besides
+	// the Data Manager's data-manager.informaticsmatters.com/
+	// (SVO_ALLOWED_LABEL_PREFIXES).
+	// +optional
+	LabelPrefixes []string `json:"labelPrefixes,omitempty"`
+}
+
+// Maxima bound what a DataVisualisation may ask for.
+type Maxima struct {
+	// CPU is the most CPU an instance may request or be limited to
+	// (SVO_MAX_CPU). Defaults to 8.
+	// +optional
+	CPU *string `json:"cpu,omitempty"`
+
+	// Memory is the most memory an instance may request or be limited to
+	// (SVO_MAX_MEMORY). Defaults to 32Gi.
+	// +optional
+	Memory *string `json:"memory,omitempty"`
+
+	// ProxyBodySize is the largest ingressProxyBodySize (SVO_MAX_PROXY_BODY_SIZE).
+	// 0 allows unlimited uploads. Defaults to 1g.
+	// +optional
+	ProxyBodySize *string `json:"proxyBodySize,omitempty"`
 }
 
 // A Mode is how the function composes an instance's objects.

@@ -39,6 +39,7 @@ func TestXRDMakesAValidCRD(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := xrd.Spec.Versions[0]
+	withCrossplaneSpec(v.Schema.OpenAPIV3Schema)
 	crd := &apiextensionsv1.CustomResourceDefinition{
 		ObjectMeta: metav1.ObjectMeta{Name: xrd.Spec.Names.Plural + "." + xrd.Spec.Group},
 		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
@@ -57,4 +58,20 @@ func TestXRDMakesAValidCRD(t *testing.T) {
 	if errs := validation.ValidateCustomResourceDefinition(context.Background(), internal); len(errs) > 0 {
 		t.Errorf("the API server would refuse the XRD's CRD:\n%v", errs.ToAggregate())
 	}
+}
+
+// withCrossplaneSpec adds what Crossplane adds to a namespaced XR's spec when
+// it makes the CRD (crossplane-runtime's xcrd.CompositeResourceSpecProps,
+// which the test module's crossplane-runtime predates), as far as the XRD's
+// rules read it: spec.crossplane and its resourceRefs.
+func withCrossplaneSpec(root *apiextensionsv1.JSONSchemaProps) {
+	spec := root.Properties["spec"]
+	ref := apiextensionsv1.JSONSchemaProps{Type: "object", Properties: map[string]apiextensionsv1.JSONSchemaProps{
+		"apiVersion": {Type: "string"}, "kind": {Type: "string"}, "name": {Type: "string"}, "namespace": {Type: "string"},
+	}}
+	spec.Properties["crossplane"] = apiextensionsv1.JSONSchemaProps{Type: "object", Properties: map[string]apiextensionsv1.JSONSchemaProps{
+		"compositionUpdatePolicy": {Type: "string"},
+		"resourceRefs":            {Type: "array", Items: &apiextensionsv1.JSONSchemaPropsOrArray{Schema: &ref}},
+	}}
+	root.Properties["spec"] = spec
 }
