@@ -477,35 +477,8 @@ func (c *cluster) skipDependencyResolution(ctx context.Context) error {
 // runtimeContainer returns the arguments and the environment that the
 // DeploymentRuntimeConfig in file sets on the package runtime container.
 func runtimeContainer(file string) ([]string, []string, error) {
-	objs, err := readObjects(file)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, o := range objs {
-		if o.GetKind() != "DeploymentRuntimeConfig" {
-			continue
-		}
-		containers, _, _ := unstructured.NestedSlice(o.Object, "spec", "deploymentTemplate", "spec", "template", "spec", "containers")
-		for _, ct := range containers {
-			m, _ := ct.(map[string]any)
-			if m["name"] != "package-runtime" {
-				continue
-			}
-			list, _ := m["args"].([]any)
-			args := make([]string, 0, len(list))
-			for _, a := range list {
-				args = append(args, fmt.Sprint(a))
-			}
-			vars, _ := m["env"].([]any)
-			env := make([]string, 0, len(vars))
-			for _, v := range vars {
-				e, _ := v.(map[string]any)
-				env = append(env, fmt.Sprintf("%v=%v", e["name"], e["value"]))
-			}
-			return args, env, nil
-		}
-	}
-	return nil, nil, fmt.Errorf("no package-runtime container in a DeploymentRuntimeConfig of %s", file)
+	rc, err := testenv.KitRuntimeContainer(file)
+	return rc.Args, rc.Env, err
 }
 
 // setting returns the value of one of the function's environment variables.

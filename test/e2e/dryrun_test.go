@@ -69,7 +69,8 @@ func functionClient(t *testing.T) fnv1.FunctionRunnerServiceClient {
 }
 
 // generatedDataVisualisation returns the i-th of a family of valid
-// DataVisualisations that walks through the edge cases of each field.
+// DataVisualisations that walks through the edge cases of each field, with
+// the values the kit allows (example/platform/function.yaml).
 func generatedDataVisualisation(i int, namespace string) map[string]any {
 	pick := func(options ...any) any { return options[i%len(options)] }
 	names := []string{
@@ -88,23 +89,23 @@ func generatedDataVisualisation(i int, namespace string) map[string]any {
 	dm := map[string]any{
 		"imageTag":             pick("1.2.0", "latest", "STABLE", "v1.2.3-rc.1_build.7", strings.Repeat("t", 128), "0.1.6"),
 		"taskId":               fmt.Sprintf("task-%d", i),
-		"serviceAccountName":   pick("default", "dm-application", "a.b"),
+		"serviceAccountName":   pick("default", c.setting("SVO_ALLOWED_SERVICE_ACCOUNTS")),
 		"resources":            resources[i%len(resources)],
 		"securityContext":      map[string]any{"runAsUser": pick(1, 1000, 2147483647), "runAsGroup": pick(0, 100, 65534, 2147483647), "fsGroup": 100},
 		"project":              map[string]any{"claimName": pick("dm-project", "claim.with.dots"), "id": pick("project-1", "a/b/c", "p", "project_with_underscore")},
-		"ingressProxyBodySize": pick("1m", "0", "500k", "2G"),
+		"ingressProxyBodySize": pick("1m", "500k", "1G", "1024m"),
 		"labels": []any{
 			"data-manager.informaticsmatters.com/instance=" + strings.ReplaceAll(names[i%len(names)], ".", "-")[:min(63, len(names[i%len(names)]))],
 			"data-manager.informaticsmatters.com/owner=" + pick("dlister", "a", strings.Repeat("o", 63)).(string),
-			"purpose=" + pick("APPLICATION", "", "x_y.z").(string),
+			"data-manager.informaticsmatters.com/purpose=" + pick("APPLICATION", "", "x_y.z").(string),
 		},
 	}
 	switch i % 4 {
 	case 1:
-		dm["ingressTlsSecret"] = "dm-tls"
+		dm["ingressTlsSecret"] = c.setting("INGRESS_TLS_SECRET")
 	case 2:
-		dm["ingressDomain"] = "a.b.example.org"
-		dm["ingressClass"] = "nginx-internal"
+		dm["ingressDomain"] = c.setting("INGRESS_DOMAIN")
+		dm["ingressClass"] = c.setting("SVO_INGRESS_CLASS")
 	case 3:
 		dm["imagePullSecrets"] = []any{"svo-pullsecret", "mirror-pullsecret"}
 	}

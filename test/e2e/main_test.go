@@ -21,6 +21,9 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/informaticsmatters/function-squonk2-viz/test/internal/testenv"
 )
 
@@ -85,7 +88,7 @@ func run(m *testing.M) int {
 	timings.add("set-up: control plane, Crossplane, provider, packages, the DataVisualisation API", time.Since(start))
 
 	code := m.Run()
-	tables := live.String() + costs.String() + timings.String() + admission
+	tables := live.String() + costs.String() + timings.String() + admission + leastAuthority + grants
 	if *timingsFile != "" {
 		if err := os.WriteFile(*timingsFile, []byte(tables), 0o600); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -134,7 +137,10 @@ func setUp(ctx context.Context) (func(), error) {
 	if err := c.applyHelmCRD(ctx, filepath.Join(cm, "deploy", "crds", "crd-certificates.yaml")); err != nil {
 		return stop, fmt.Errorf("cert-manager's Certificate CRD: %w", err)
 	}
-	for _, f := range []string{"rbac.yaml", "application.yaml", "certificate.yaml"} {
+	if err := c.applyFile(ctx, filepath.Join(c.cfg.repo, "example", "platform", "admission.yaml"), nil); err != nil {
+		return stop, fmt.Errorf("admission policies: %w", err)
+	}
+	for _, f := range []string{"rbac.yaml", "admission.yaml", "networkpolicy.yaml", "application.yaml", "certificate.yaml"} {
 		if err := c.applyFile(ctx, filepath.Join(c.cfg.repo, "example", "data-manager", f), nil); err != nil {
 			return stop, fmt.Errorf("data manager: %w", err)
 		}
@@ -144,6 +150,22 @@ func setUp(ctx context.Context) (func(), error) {
 	}
 	if err := installAPI(ctx); err != nil {
 		return stop, fmt.Errorf("the DataVisualisation API: %w", err)
+	}
+	// The API server admits nothing a quota counts until the quota
+	// controller has counted it.
+	if err := c.applyFile(ctx, filepath.Join(c.cfg.repo, "example", "data-manager", "quota.yaml"), nil); err != nil {
+		return stop, fmt.Errorf("data manager: %w", err)
+	}
+	quota := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: dmNamespace, Name: "squonk2-viz"}}
+	if _, _, err := until(ctx, quota, func(q *corev1.ResourceQuota) bool {
+		for r := range q.Spec.Hard {
+			if _, counted := q.Status.Used[r]; !counted {
+				return false
+			}
+		}
+		return true
+	}); err != nil {
+		return stop, fmt.Errorf("the Data Manager namespace's quota: %w", err)
 	}
 	return stop, nil
 }

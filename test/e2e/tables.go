@@ -25,6 +25,10 @@ var (
 	// admission is the matrix of bad input refused at create, which the
 	// contract's TestAdmissionMatrix fills in.
 	admission string
+	// leastAuthority is the table of attempts to reach beyond one's own
+	// instances, and grants that of the kit's rights by namespace, which the
+	// contract's least-authority tests fill in.
+	leastAuthority, grants string
 )
 
 // A latency table collects how long live steps took, each from the event

@@ -218,8 +218,10 @@ func TestValidate(t *testing.T) {
 // TestValidateExampleManifests validates every manifest in example/ whose
 // schema is a CRD: Crossplane's (Composition, Function, Provider,
 // Configuration, DeploymentRuntimeConfig) and provider-kubernetes'. The
-// Kubernetes kinds among them (RBAC, ConfigMap) are validated by the real API
-// server of the end-to-end suite, which applies them.
+// Kubernetes kinds among them (RBAC, ConfigMaps, admission policies, the
+// NetworkPolicy, the quota) are decoded strictly by TestKitManifestsDecodeStrictly
+// and validated by the real API server of the end-to-end suite, which applies
+// them.
 //
 // TestCrossplaneValuesAreTheChartsKeys checks the kit's Helm values for
 // Crossplane; the end-to-end suite runs Crossplane with them.
@@ -248,7 +250,7 @@ func TestValidateExampleManifests(t *testing.T) {
 	// The Kubernetes kinds, by the apiVersion of the document itself: a
 	// nested apiVersion (an Object's manifest, a Composition's Input) does
 	// not count.
-	kubernetes := map[string]bool{"v1": true, "rbac.authorization.k8s.io/v1": true}
+	kubernetes := map[string]bool{"v1": true, "rbac.authorization.k8s.io/v1": true, "admissionregistration.k8s.io/v1": true, "networking.k8s.io/v1": true}
 	var docs []string
 	for _, f := range files {
 		for i, doc := range strings.Split(readFile(t, f), "\n---\n") {
@@ -260,7 +262,7 @@ func TestValidateExampleManifests(t *testing.T) {
 				t.Fatalf("%s, document %d: not a manifest with an apiVersion and a kind (%v)", f, i+1, err)
 			}
 			if kubernetes[head.APIVersion] {
-				t.Logf("%s: %s %s is validated by the end-to-end suite's API server", f, head.APIVersion, head.Kind)
+				t.Logf("%s: %s %s is validated by TestKitManifestsDecodeStrictly and the end-to-end suite's API server", f, head.APIVersion, head.Kind)
 				continue
 			}
 			docs = append(docs, doc)
@@ -348,32 +350,14 @@ func copyFile(t *testing.T, from, to string) {
 // Secret.
 func TestKitSharesOneCertificate(t *testing.T) {
 	addr := setup(t)
+	rc, err := testenv.KitRuntimeContainer(filepath.Join(*repo, "example", "platform", "function.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	env := map[string]string{}
-	for _, doc := range strings.Split(readFile(t, filepath.Join(*repo, "example", "platform", "function.yaml")), "\n---\n") {
-		var drc struct {
-			Kind string `json:"kind"`
-			Spec struct {
-				DeploymentTemplate struct {
-					Spec struct {
-						Template struct {
-							Spec struct {
-								Containers []struct {
-									Env []struct{ Name, Value string } `json:"env"`
-								} `json:"containers"`
-							} `json:"spec"`
-						} `json:"template"`
-					} `json:"spec"`
-				} `json:"deploymentTemplate"`
-			} `json:"spec"`
-		}
-		if err := yaml.Unmarshal([]byte(doc), &drc); err != nil {
-			t.Fatal(err)
-		}
-		for _, ct := range drc.Spec.DeploymentTemplate.Spec.Template.Spec.Containers {
-			for _, e := range ct.Env {
-				env[e.Name] = e.Value
-			}
-		}
+	for _, e := range rc.Env {
+		k, v, _ := strings.Cut(e, "=")
+		env[k] = v
 	}
 	var cert struct {
 		Spec struct {
