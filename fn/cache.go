@@ -20,6 +20,7 @@ type composition struct {
 	uid       string
 	viz       *structpb.Struct
 	url       string
+	start     start
 }
 
 // maxCachedCompositions bounds the cache: a composition takes about 36 KiB

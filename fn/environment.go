@@ -20,6 +20,7 @@ const (
 	defaultMaxCPU             = "8"
 	defaultMaxMemory          = "32Gi"
 	defaultMaxProxyBodySize   = "1g"
+	defaultStartDeadline      = "10m"
 )
 
 var defaultPath = field.NewPath("default")
@@ -51,6 +52,7 @@ func DefaultSettings() Settings {
 		maxCPU:                 setting[string]{Value: defaultMaxCPU, From: defaultPath.Child("maxima", "cpu")},
 		maxMemory:              setting[string]{Value: defaultMaxMemory, From: defaultPath.Child("maxima", "memory")},
 		maxProxyBodySize:       setting[string]{Value: defaultMaxProxyBodySize, From: defaultPath.Child("maxima", "proxyBodySize")},
+		startDeadline:          setting[string]{Value: defaultStartDeadline, From: defaultPath.Child("startDeadline")},
 	}
 }
 
@@ -75,6 +77,7 @@ const (
 	envMaxCPU                 = "SVO_MAX_CPU"
 	envMaxMemory              = "SVO_MAX_MEMORY"
 	envMaxProxyBodySize       = "SVO_MAX_PROXY_BODY_SIZE"
+	envStartDeadline          = "SVO_START_DEADLINE"
 )
 
 // environment describes each variable: what it sets, and how.
@@ -103,6 +106,7 @@ var environment = []struct {
 	{envMaxCPU, "the most CPU an instance may request or be limited to (" + defaultMaxCPU + ").", str(func(s *Settings) *setting[string] { return &s.maxCPU })},
 	{envMaxMemory, "the most memory an instance may request or be limited to (" + defaultMaxMemory + ").", str(func(s *Settings) *setting[string] { return &s.maxMemory })},
 	{envMaxProxyBodySize, "the largest ingressProxyBodySize; 0 allows unlimited uploads (" + defaultMaxProxyBodySize + ").", str(func(s *Settings) *setting[string] { return &s.maxProxyBodySize })},
+	{envStartDeadline, "how long an instance may take to start before it says StartDeadlineExceeded (" + defaultStartDeadline + ").", str(func(s *Settings) *setting[string] { return &s.startDeadline })},
 }
 
 // str sets the string setting that dst selects.

@@ -8,8 +8,9 @@
 // (settings.go), every rule checked (validate.go), the instance resolved
 // (instance.go, names.go), its manifests built (manifests.go) and carried as
 // its mode says (mode.go: object.go or direct.go), its ownership checked
-// (owners.go), its status written (status.go) and its readiness read from
-// what Crossplane observes (ready.go). What it composes is cached
+// (owners.go), its status written (status.go), its readiness read from
+// what Crossplane observes (ready.go), and why it has not started, if it has
+// not, from its Deployment, Pods and claim (started.go). What it composes is cached
 // (cache.go).
 package fn
 
@@ -48,7 +49,7 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		return rsp, nil
 	}
 	required, err := checkOwnership(req, comp.mode, comp.objects, comp.uid)
-	setRequirements(rsp, required)
+	setRequirements(rsp, joinRequirements(required, comp.start.requirements()))
 	if err != nil {
 		f.log.Debug("Blocked the DataVisualisation", "tag", req.GetMeta().GetTag(), "error", err.Error())
 		block(rsp, err)
@@ -56,6 +57,7 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	}
 	setStatus(rsp, comp.viz)
 	setResources(rsp, req, comp.mode, comp.resources)
+	setStarted(rsp, req, readStart(req, comp.mode, comp.start))
 	f.log.Debug("Composed the viz instance", "tag", req.GetMeta().GetTag(), "url", comp.url)
 	return rsp, nil
 }
@@ -92,7 +94,7 @@ func (f *Function) compose(req *fnv1.RunFunctionRequest) (*composition, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "cannot compose status.viz")
 	}
-	comp := &composition{mode: inst.mode, resources: resources, objects: objects, uid: inst.uid, viz: viz, url: inst.url()}
+	comp := &composition{mode: inst.mode, resources: resources, objects: objects, uid: inst.uid, viz: viz, url: inst.url(), start: inst.start()}
 	if cacheable {
 		f.cache.put(key, comp)
 	}

@@ -2,6 +2,7 @@ package fn
 
 import (
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -59,6 +60,9 @@ type instance struct {
 
 	mode              mode
 	providerConfigRef providerConfigRef
+
+	// startDeadline is how long the instance may take to start.
+	startDeadline time.Duration
 }
 
 // A label is a Pod label from the Data Manager.
@@ -103,6 +107,7 @@ func newInstance(xr *dataVisualisation, s Settings) *instance {
 		proxyBodySize:     dm.IngressProxyBodySize,
 		mode:              s.mode.Value,
 		providerConfigRef: s.providerConfigRef.Value,
+		startDeadline:     mustDuration(s.startDeadline.Value),
 	}
 	if dm.ImagePullSecrets == nil && s.imagePullSecret.Value != "" {
 		i.imagePullSecrets = []string{s.imagePullSecret.Value}
@@ -116,6 +121,21 @@ func newInstance(xr *dataVisualisation, s Settings) *instance {
 	i.instanceID = labelValue(i.podLabels, instanceIDLabel, i.name)
 	i.owner = labelValue(i.podLabels, ownerLabel, defaultInstanceOwner)
 	return i
+}
+
+// mustDuration parses a duration that Settings.Validate has parsed.
+func mustDuration(v string) time.Duration {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// start is what the function watches of the instance to say why it has not
+// started.
+func (i *instance) start() start {
+	return start{namespace: i.namespace, selector: i.selector(), claim: i.projectClaimName, deadline: i.startDeadline.String()}
 }
 
 // basePath is the path the viz-app serves under and the Ingress routes.

@@ -1,6 +1,8 @@
 package fn
 
 import (
+	"time"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -104,7 +106,10 @@ func deployment(i *instance) *appsv1.Deployment {
 		Spec: appsv1.DeploymentSpec{
 			Replicas: ptr.To[int32](1),
 			Strategy: appsv1.DeploymentStrategy{Type: appsv1.RecreateDeploymentStrategyType},
-			Selector: &metav1.LabelSelector{MatchLabels: i.selector()},
+			// The start deadline: past it the Deployment says
+			// ProgressDeadlineExceeded, and the DataVisualisation so.
+			ProgressDeadlineSeconds: ptr.To(int32(i.startDeadline / time.Second)), //nolint:gosec // Settings.Validate bounds it to an int32 of seconds.
+			Selector:                &metav1.LabelSelector{MatchLabels: i.selector()},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: podLabels},
 				Spec: corev1.PodSpec{
@@ -148,6 +153,14 @@ func container(i *instance) corev1.Container {
 			{Name: "DM_INSTANCE_ID", Value: i.instanceID},
 			{Name: "DM_INSTANCE_OWNER", Value: i.owner},
 			{Name: "DM_BASE_PATH", Value: i.basePath()},
+		},
+		// Ready once the viz-app listens. It has no health endpoint, and any
+		// page of it reads the Project's files, so the probe only connects:
+		// every second, so that a healthy start is Ready within a second of
+		// listening.
+		ReadinessProbe: &corev1.Probe{
+			ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(containerPort)}},
+			PeriodSeconds: 1, TimeoutSeconds: 1, SuccessThreshold: 1, FailureThreshold: 3,
 		},
 		VolumeMounts: []corev1.VolumeMount{{Name: projectVolume, MountPath: projectDir, SubPath: i.projectID}},
 		Resources:    i.resources,

@@ -2,6 +2,7 @@ package fn
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
@@ -16,7 +17,7 @@ import (
 // fullInstance is an instance with every optional value set.
 func fullInstance() *instance {
 	return &instance{
-		name: "viz-1", namespace: "dm", objectName: "viz-1",
+		name: "viz-1", namespace: "dm", objectName: "viz-1", startDeadline: 10 * time.Minute,
 		image: "ghcr.io/informaticsmatters/squonk2-viz-app:1.2.0", imagePullPolicy: corev1.PullIfNotPresent,
 		imagePullSecrets: []string{"svo-pullsecret"}, serviceAccountName: "dm-app",
 		resources: corev1.ResourceRequirements{
@@ -50,6 +51,7 @@ metadata: {name: viz-1, namespace: dm, labels: {app: viz-1}}
 spec:
   replicas: 1
   strategy: {type: Recreate}
+  progressDeadlineSeconds: 600
   selector: {matchLabels: {deployment: viz-1}}
   template:
     metadata:
@@ -78,6 +80,12 @@ spec:
         - {name: DM_INSTANCE_ID, value: viz-1}
         - {name: DM_INSTANCE_OWNER, value: dlister}
         - {name: DM_BASE_PATH, value: /viz-1}
+        readinessProbe:
+          tcpSocket: {port: 5170}
+          periodSeconds: 1
+          timeoutSeconds: 1
+          successThreshold: 1
+          failureThreshold: 3
         volumeMounts: [{name: project, mountPath: /project, subPath: project-1}]
         resources:
           requests: {cpu: 10m, memory: 256Mi}

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -62,6 +64,9 @@ type Settings struct {
 	maxCPU                 setting[string]
 	maxMemory              setting[string]
 	maxProxyBodySize       setting[string]
+
+	// startDeadline is how long an instance may take to start, a duration.
+	startDeadline setting[string]
 }
 
 // resolve returns the settings of one request, and an error for each that
@@ -148,6 +153,7 @@ func (s Settings) withInput(in *v1beta1.Input) Settings {
 		setList(&s.allowedServiceAccounts, a.ServiceAccounts, p.Child("allowed", "serviceAccounts"))
 		setList(&s.allowedLabelPrefixes, a.LabelPrefixes, p.Child("allowed", "labelPrefixes"))
 	}
+	set(&s.startDeadline, in.StartDeadline, p.Child("startDeadline"))
 	if m := in.Maxima; m != nil {
 		set(&s.maxCPU, m.CPU, p.Child("maxima", "cpu"))
 		set(&s.maxMemory, m.Memory, p.Child("maxima", "memory"))
@@ -267,6 +273,9 @@ func (s Settings) Validate() field.ErrorList {
 		if q, err := resource.ParseQuantity(m.Value); err != nil || q.Sign() <= 0 {
 			errs = append(errs, field.Invalid(m.From, m.Value, "must be a positive quantity such as 8 or 32Gi"))
 		}
+	}
+	if d, err := time.ParseDuration(s.startDeadline.Value); err != nil || d < time.Second || d%time.Second != 0 || d > math.MaxInt32*time.Second {
+		errs = append(errs, field.Invalid(s.startDeadline.From, s.startDeadline.Value, "must be a duration of whole seconds, at least 1s, such as 10m"))
 	}
 	if _, ok := bodySize(s.maxProxyBodySize.Value); !ok {
 		errs = append(errs, field.Invalid(s.maxProxyBodySize.From, s.maxProxyBodySize.Value, "must be a size such as 1g or 500m, or 0 to allow unlimited uploads"))

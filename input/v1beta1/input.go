@@ -97,6 +97,13 @@ type Input struct {
 	// Maxima bound the sizes a DataVisualisation may ask for (SVO_MAX_*).
 	// +optional
 	Maxima *Maxima `json:"maxima,omitempty"`
+
+	// StartDeadline is how long an instance may take to start before its
+	// DataVisualisation says StartDeadlineExceeded, a duration such as 10m
+	// (SVO_START_DEADLINE). It is also the Deployment's progress deadline.
+	// Nothing is deleted at the deadline. Defaults to 10m.
+	// +optional
+	StartDeadline *string `json:"startDeadline,omitempty"`
 }
 
 // Allowed lists the values a DataVisualisation may pick. The configured

@@ -28,8 +28,19 @@ type kubelet struct {
 	run     map[string]bool // instances (deployment label) whose Pods run
 	pending map[string]map[types.UID]*corev1.Pod
 	done    map[types.UID]bool
+	// failing are the instances whose Pods fail to start, each with what the
+	// kubelet (or the scheduler) reports; played the Pods it reported.
+	failing map[string]podFailure
+	played  map[types.UID]bool
 	errs    chan error
 	work    chan *corev1.Pod
+}
+
+// A podFailure is how a Pod fails to start: the status the scheduler or
+// the kubelet gives it, and whether the Pod was scheduled to the node.
+type podFailure struct {
+	scheduled bool
+	status    corev1.PodStatus
 }
 
 // startKubelet creates the node and starts the kubelet, until ctx ends.
@@ -39,7 +50,8 @@ func (c *cluster) startKubelet(ctx context.Context) (*kubelet, error) {
 	}
 	k := &kubelet{
 		run: map[string]bool{}, pending: map[string]map[types.UID]*corev1.Pod{},
-		done: map[types.UID]bool{}, errs: make(chan error, 100), work: make(chan *corev1.Pod, 1000),
+		done: map[types.UID]bool{}, failing: map[string]podFailure{}, played: map[types.UID]bool{},
+		errs: make(chan error, 100), work: make(chan *corev1.Pod, 1000),
 	}
 	lw, err := c.listWatch(&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: dmNamespace}}, nil)
 	if err != nil {
@@ -90,25 +102,30 @@ func (k *kubelet) handle(ctx context.Context, p *corev1.Pod) error {
 		k.mu.Unlock()
 		return nil
 	}
-	if !k.run[instance] {
+	fail, failing := k.failing[instance]
+	if failing || !k.run[instance] {
 		if k.pending[instance] == nil {
 			k.pending[instance] = map[types.UID]*corev1.Pod{}
 		}
 		k.pending[instance][p.UID] = p
+		play := failing && !k.played[p.UID]
+		k.played[p.UID] = k.played[p.UID] || play
 		k.mu.Unlock()
-		return nil
+		if !play {
+			return nil
+		}
+		if fail.scheduled {
+			if err := bind(ctx, p); err != nil {
+				return err
+			}
+		}
+		return patchStatus(ctx, p, fail.status)
 	}
 	k.done[p.UID] = true
 	k.mu.Unlock()
 
-	if p.Spec.NodeName == "" {
-		binding := &corev1.Binding{
-			ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace},
-			Target:     corev1.ObjectReference{APIVersion: "v1", Kind: "Node", Name: nodeName},
-		}
-		if err := c.kube.SubResource("binding").Create(ctx, p, binding); err != nil {
-			return client.IgnoreNotFound(ignoreConflict(err))
-		}
+	if err := bind(ctx, p); err != nil {
+		return err
 	}
 	now := metav1.Now()
 	running := corev1.PodStatus{
@@ -124,17 +141,47 @@ func (k *kubelet) handle(ctx context.Context, p *corev1.Pod) error {
 			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}},
 		}},
 	}
-	patch, err := json.Marshal(map[string]any{"status": running})
+	return patchStatus(ctx, p, running)
+}
+
+// bind schedules a Pod to the node, unless it is there already.
+func bind(ctx context.Context, p *corev1.Pod) error {
+	if p.Spec.NodeName != "" {
+		return nil
+	}
+	binding := &corev1.Binding{
+		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace},
+		Target:     corev1.ObjectReference{APIVersion: "v1", Kind: "Node", Name: nodeName},
+	}
+	return client.IgnoreNotFound(ignoreConflict(c.kube.SubResource("binding").Create(ctx, p, binding)))
+}
+
+// patchStatus reports a Pod's status, as a kubelet does.
+func patchStatus(ctx context.Context, p *corev1.Pod, status corev1.PodStatus) error {
+	patch, err := json.Marshal(map[string]any{"status": status})
 	if err != nil {
 		return err
 	}
 	return client.IgnoreNotFound(c.kube.Status().Patch(ctx, p, client.RawPatch(types.MergePatchType, patch)))
 }
 
+// failPods has the instance's Pods, those there are and those to come, fail
+// to start as f says, until runPods.
+func (k *kubelet) failPods(instance string, f podFailure) {
+	k.mu.Lock()
+	k.failing[instance] = f
+	pending := k.pending[instance]
+	k.mu.Unlock()
+	for _, p := range pending {
+		k.work <- p
+	}
+}
+
 // runPods runs the instance's Pods, those there are and those to come.
 func (k *kubelet) runPods(instance string) {
 	k.mu.Lock()
 	k.run[instance] = true
+	delete(k.failing, instance)
 	pending := k.pending[instance]
 	delete(k.pending, instance)
 	k.mu.Unlock()

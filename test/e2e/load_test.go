@@ -12,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // The load benchmark's parameters: `make e2e-load` passes them.
@@ -20,6 +23,7 @@ var (
 	burstSizes   = flag.String("sizes", "50,200", "the sizes of the bursts, comma-separated: each is created at once, measured at rest, deleted at once")
 	restWindow   = flag.Duration("rest", 60*time.Second, "how long the cost at rest is measured after each burst")
 	restartBurst = flag.Int("restart-burst", 20, "how many instances are created during each restart")
+	unrelated    = flag.Int("unrelated-pods", 2000, "how many Pods that are no instance's run beside one instance, to measure what watching Pods costs")
 )
 
 var gvkXRD = schema.GroupVersionKind{Group: "apiextensions.crossplane.io", Version: "v2", Kind: "CompositeResourceDefinition"}
@@ -97,10 +101,50 @@ func TestLoadRestarts(t *testing.T) {
 	})
 }
 
+// TestLoadUnrelatedPods measures what Crossplane pays for watching Pods,
+// which it does because the function requires each instance's Pods (to say
+// why one has not started): with one instance Ready in each mode, each
+// component's cost at rest, then again with -unrelated-pods Pods of
+// another namespace, which Crossplane's cluster-wide Pod informer holds too.
+// Before the function required Pods, Crossplane watched none, so the
+// difference in its resident memory is the cost of the watch.
+func TestLoadUnrelatedPods(t *testing.T) {
+	inEachMode(t, func(ctx context.Context, t *testing.T, m mode) {
+		name := m.instance("beside-unrelated")
+		manyAtOnce(ctx, t, m, []string{name}, 0)
+		atRest(ctx, t, m, 1)
+		pods := make([]*unstructured.Unstructured, *unrelated)
+		parallel(len(pods), func(i int) {
+			objs, err := readTemplate("load/unrelated-pod.yaml", map[string]string{"NAME": fmt.Sprintf("%s-%04d", name, i), "NAMESPACE": otherNamespace})
+			if err == nil {
+				err = c.kube.Create(ctx, objs[0])
+			}
+			if err != nil {
+				t.Error(err)
+			}
+			pods[i] = objs[0]
+		})
+		if t.Failed() {
+			t.FailNow()
+		}
+		costs.add(costAtRest(ctx, t, m, fmt.Sprintf("1 Ready, %d unrelated Pods", *unrelated), 1))
+		if err := c.kube.DeleteAllOf(ctx, &corev1.Pod{}, client.InNamespace(otherNamespace), client.MatchingLabels{"app": "unrelated"}, client.GracePeriodSeconds(0)); err != nil {
+			t.Error(err)
+		}
+		deleteAtOnce(ctx, t, m, []string{name})
+	})
+}
+
 // atRest measures, with n instances Ready and nothing happening, what each
 // component costs over -rest: CPU time and resident memory, in all and per
 // instance, and the counters per instance per minute.
 func atRest(ctx context.Context, t *testing.T, m mode, n int) {
+	t.Helper()
+	costs.add(costAtRest(ctx, t, m, fmt.Sprintf("%d Ready, at rest for %s", n, *restWindow), n))
+}
+
+// costAtRest is what each component costs over -rest, for n instances.
+func costAtRest(ctx context.Context, t *testing.T, m mode, what string, n int) costRow {
 	t.Helper()
 	before, err := c.sample(ctx)
 	if err != nil {
@@ -115,5 +159,5 @@ func atRest(ctx context.Context, t *testing.T, m mode, n int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	costs.add(cost(m, fmt.Sprintf("%d Ready, at rest for %s", n, *restWindow), n, before, after, time.Minute))
+	return cost(m, what, n, before, after, time.Minute)
 }

@@ -128,6 +128,9 @@ func setUp(ctx context.Context) (func(), error) {
 			return stop, err
 		}
 	}
+	if err := c.applyFile(ctx, testdata("platform", "claim.yaml"), nil); err != nil {
+		return stop, err
+	}
 	// cert-manager's Certificate kind, for the kit's certificate.yaml (there
 	// is no cert-manager to issue it).
 	cm, err := testenv.FindModule(certManager, testenv.CertManagerVersion)

@@ -299,7 +299,7 @@ func TestValidateRejectsBrokenResources(t *testing.T) {
 	}{
 		"ContainerPortAString":      {broken: strings.Replace(direct, "containerPort: 5170", "containerPort: http", 1), want: "containerPort"},
 		"DeploymentReplicasAString": {broken: strings.Replace(direct, "replicas: 1", "replicas: one", 1), want: "replicas"},
-		"ServicePortAString":        {broken: strings.Replace(direct, "port: 5170", "port: http", 1), want: "port"},
+		"ServicePortAString":        {broken: strings.Replace(direct, "\n    port: 5170", "\n    port: http", 1), want: "port"},
 		"IngressUnknownField":       {broken: strings.Replace(direct, "ingressClassName:", "ingressClassNmae:", 1), want: "ingressClassNmae"},
 		"ImageTagMissing":           {broken: strings.Replace(xr, "imageTag: 1.2.0", "taskId2: x", 1), want: "imageTag"},
 		"RunAsUserAString":          {broken: strings.Replace(xr, "runAsUser: 1002", "runAsUser: root", 1), want: "runAsUser"},
