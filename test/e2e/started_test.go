@@ -9,10 +9,13 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // startTarget is how soon a DataVisualisation says why it has not started
@@ -35,10 +38,12 @@ func waiting(reason, message string, last *corev1.ContainerStateTerminated) podF
 
 // TestSaysWhyItHasNotStarted plays, in each mode, each way a Pod fails to
 // start (the kubelet's container waiting reasons, the scheduler's
-// Unschedulable) and a claim that does not exist: the DataVisualisation's
+// Unschedulable), a claim that does not exist, a quota that admits no Pod
+// (the Deployment's ReplicaFailure) and a start deadline that passes (a
+// Composition whose Input sets one of seconds): the DataVisualisation's
 // Started condition and a Warning Event name the reason within 2 s of the
-// Pod reporting it, and the instance is Ready within 2 s of the cause going
-// away, with no one touching it.
+// Pod, claim or Deployment reporting it, and the instance is Ready within
+// 2 s of the cause going away, with no one touching it.
 func TestSaysWhyItHasNotStarted(t *testing.T) {
 	failures := map[string]podFailure{
 		"ErrImagePull":               waiting("ErrImagePull", `rpc error: code = NotFound desc = ghcr.io/informaticsmatters/squonk2-viz-app:1.2.0: not found`, nil),
@@ -62,7 +67,7 @@ func TestSaysWhyItHasNotStarted(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				checkStart(ctx, t, m, name, reason, xr, reported, said, event, func() (time.Time, error) {
+				checkStart(ctx, t, m, name, reason, xr, at(reported), said, event, func() (time.Time, error) {
 					return time.Now(), nil
 				}, func() { c.kubelet.runPods(name) })
 			})
@@ -81,7 +86,7 @@ func TestSaysWhyItHasNotStarted(t *testing.T) {
 			// told to run the Pod. The cause is reported when the Pod exists.
 			reported := watchForAny(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: dmNamespace}}, labels.Set{"deployment": name}, exists)
 			said, event := saysWhy(ctx, name, "ClaimNotFound")
-			checkStart(ctx, t, m, name, "ClaimNotFound", xr, reported, said, event, func() (time.Time, error) {
+			checkStart(ctx, t, m, name, "ClaimNotFound", xr, at(reported), said, event, func() (time.Time, error) {
 				objs, err := readTemplate("platform/claim.yaml", nil)
 				if err != nil {
 					return time.Time{}, err
@@ -92,7 +97,82 @@ func TestSaysWhyItHasNotStarted(t *testing.T) {
 				return time.Now(), err
 			}, func() { c.kubelet.runPods(name) })
 		})
+		t.Run("ReplicaFailure", func(t *testing.T) {
+			name := m.instance("fails-replicafailure")
+			// A quota that admits no Pod: the ReplicaSet cannot make one.
+			quota := &corev1.ResourceQuota{
+				ObjectMeta: metav1.ObjectMeta{Namespace: dmNamespace, Name: "e2e-no-pods"},
+				Spec:       corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("0")}},
+			}
+			if err := c.kube.Create(ctx, quota); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = c.kube.Delete(ctx, quota) })
+			if _, _, err := until(ctx, quota.DeepCopy(), func(q *corev1.ResourceQuota) bool { _, counted := q.Status.Used[corev1.ResourcePods]; return counted }); err != nil {
+				t.Fatal(err)
+			}
+			xr, err := m.dataVisualisation(name, "1.2.0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			reported := watchFor(ctx, deploymentRef(name), func(d *appsv1.Deployment) bool { return deploymentHas(d, appsv1.DeploymentReplicaFailure, "True", "") })
+			said, event := saysWhy(ctx, name, "ReplicaFailure")
+			checkStart(ctx, t, m, name, "ReplicaFailure", xr, at(reported), said, event, func() (time.Time, error) {
+				return time.Now(), c.kube.Delete(ctx, quota)
+			}, func() { c.kubelet.runPods(name) })
+		})
+		t.Run("StartDeadlineExceeded", func(t *testing.T) {
+			name := m.instance("fails-startdeadline")
+			// A Composition whose Input sets a start deadline of seconds: the
+			// kit's is ten minutes.
+			comps, err := readTemplate("started/deadline-composition.yaml", map[string]string{"NAME": name, "MODE": map[mode]string{providerMode: "Provider", directMode: "Direct"}[m], "DEADLINE": "5s"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.apply(ctx, comps...); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = c.kube.Delete(ctx, comps[0]) })
+			xr, err := m.dataVisualisation(name, "1.2.0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			unstructured.RemoveNestedField(xr.Object, "spec", "crossplane")
+			if err := unstructured.SetNestedField(xr.Object, name, "spec", "crossplane", "compositionSelector", "matchLabels", "start-deadline"); err != nil {
+				t.Fatal(err)
+			}
+			// The Pod waits, as for a slow image pull, past the deadline.
+			reported := watchFor(ctx, deploymentRef(name), func(d *appsv1.Deployment) bool {
+				return deploymentHas(d, appsv1.DeploymentProgressing, "False", "ProgressDeadlineExceeded")
+			})
+			said, event := saysWhy(ctx, name, "StartDeadlineExceeded")
+			checkStart(ctx, t, m, name, "StartDeadlineExceeded", xr, at(reported), said, event, func() (time.Time, error) {
+				return time.Now(), nil
+			}, func() { c.kubelet.runPods(name) })
+		})
 	})
+}
+
+// at is when a watch saw what it waited for.
+func at[T client.Object](w *watching[T]) func() (time.Time, error) {
+	return func() (time.Time, error) {
+		when, _, err := w.wait()
+		return when, err
+	}
+}
+
+// deploymentHas reports whether a Deployment has a condition of the type
+// and status (and reason, unless empty).
+func deploymentHas(d *appsv1.Deployment, typ appsv1.DeploymentConditionType, status corev1.ConditionStatus, reason string) bool {
+	if d == nil {
+		return false
+	}
+	for _, c := range d.Status.Conditions {
+		if c.Type == typ && c.Status == status && (reason == "" || c.Reason == reason) {
+			return true
+		}
+	}
+	return false
 }
 
 // saysWhy watches for the DataVisualisation's Started condition, and a
@@ -116,7 +196,7 @@ func saysWhy(ctx context.Context, name, reason string) (*watching[*unstructured.
 // and has the kubelet run the Pod (run), and times Ready from the cause
 // going away. It deletes the DataVisualisation at the end.
 func checkStart(ctx context.Context, t *testing.T, m mode, name, reason string, xr *unstructured.Unstructured,
-	reported *watching[*corev1.Pod], said *watching[*unstructured.Unstructured], event *watching[*corev1.Event],
+	reported func() (time.Time, error), said *watching[*unstructured.Unstructured], event *watching[*corev1.Event],
 	fix func() (time.Time, error), run func(),
 ) {
 	t.Helper()
@@ -128,9 +208,9 @@ func checkStart(ctx context.Context, t *testing.T, m mode, name, reason string, 
 			t.Error(err)
 		}
 	})
-	reportedAt, _, err := reported.wait()
+	reportedAt, err := reported()
 	if err != nil {
-		t.Fatalf("the Pod never reported %s: %v", reason, err)
+		t.Fatalf("the cluster never reported %s: %v", reason, err)
 	}
 	saidAt, got, err := said.wait()
 	if err != nil {
