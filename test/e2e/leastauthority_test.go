@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -308,6 +309,16 @@ func ownedPart(u *unstructured.Unstructured) map[string]any {
 	return map[string]any{
 		"ownerReferences": u.GetOwnerReferences(), "labels": u.GetLabels(), "annotations": u.GetAnnotations(), "spec": u.Object["spec"],
 	}
+}
+
+// asUnstructured is an object as a map.
+func asUnstructured(t *testing.T, o client.Object) *unstructured.Unstructured {
+	t.Helper()
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &unstructured.Unstructured{Object: m}
 }
 
 func orNone(list []string) string {
