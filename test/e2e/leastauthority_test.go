@@ -303,11 +303,17 @@ func TestKitGrantsWritesOnlyInDataManagerNamespaces(t *testing.T) {
 }
 
 // ownedPart is what composing over an object, or adopting it, would change:
-// its owners, labels, annotations and spec (not the status its controller
-// writes).
+// its owners, labels, annotations and spec (not what its own controller
+// writes: the status, and the Deployment controller's revision annotation).
 func ownedPart(u *unstructured.Unstructured) map[string]any {
+	annotations := map[string]string{}
+	for k, v := range u.GetAnnotations() {
+		if !strings.HasPrefix(k, "deployment.kubernetes.io/") {
+			annotations[k] = v
+		}
+	}
 	return map[string]any{
-		"ownerReferences": u.GetOwnerReferences(), "labels": u.GetLabels(), "annotations": u.GetAnnotations(), "spec": u.Object["spec"],
+		"ownerReferences": u.GetOwnerReferences(), "labels": u.GetLabels(), "annotations": annotations, "spec": u.Object["spec"],
 	}
 }
 
