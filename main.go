@@ -14,6 +14,9 @@ import (
 	"github.com/informaticsmatters/function-squonk2-viz/fn"
 )
 
+// version is the release, set when the binary is built.
+var version = "v0.0.0-dev"
+
 // CLI of this Function.
 type CLI struct {
 	Debug bool `help:"Emit debug logs in addition to info logs." short:"d"`
@@ -36,7 +39,7 @@ func (c *CLI) Run() error {
 	if errs := settings.Validate(); len(errs) > 0 {
 		return fmt.Errorf("invalid environment: %w", errs.ToAggregate())
 	}
-	return function.Serve(fn.NewFunction(log, settings),
+	return function.Serve(fn.NewFunction(log, settings, version),
 		function.Listen(c.Network, c.Address),
 		function.MTLSCertificates(c.TLSServerCertsDir),
 		function.Insecure(c.Insecure),

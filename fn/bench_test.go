@@ -27,7 +27,7 @@ func benchRequests(b *testing.B) map[string]*fnv1.RunFunctionRequest {
 }
 
 func BenchmarkRunFunction(b *testing.B) {
-	f := NewFunction(logging.NewNopLogger(), DefaultSettings())
+	f := NewFunction(logging.NewNopLogger(), DefaultSettings(), testVersion)
 	for name, req := range benchRequests(b) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -48,7 +48,7 @@ func BenchmarkRunFunctionUncached(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				f := NewFunction(logging.NewNopLogger(), DefaultSettings())
+				f := NewFunction(logging.NewNopLogger(), DefaultSettings(), testVersion)
 				rsp, err := f.RunFunction(context.Background(), req)
 				if err != nil || len(rsp.GetResults()) > 0 {
 					b.Fatalf("RunFunction: %v %v", err, rsp.GetResults())

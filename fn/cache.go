@@ -21,6 +21,7 @@ type composition struct {
 	viz       *structpb.Struct
 	url       string
 	start     start
+	rollout   rollout
 }
 
 // maxCachedCompositions bounds the cache: a composition takes about 36 KiB

@@ -21,6 +21,7 @@ const (
 	defaultMaxMemory          = "32Gi"
 	defaultMaxProxyBodySize   = "1g"
 	defaultStartDeadline      = "10m"
+	defaultRolloutOver        = "1h"
 )
 
 var defaultPath = field.NewPath("default")
@@ -53,6 +54,8 @@ func DefaultSettings() Settings {
 		maxMemory:              setting[string]{Value: defaultMaxMemory, From: defaultPath.Child("maxima", "memory")},
 		maxProxyBodySize:       setting[string]{Value: defaultMaxProxyBodySize, From: defaultPath.Child("maxima", "proxyBodySize")},
 		startDeadline:          setting[string]{Value: defaultStartDeadline, From: defaultPath.Child("startDeadline")},
+		rolloutStart:           setting[string]{From: defaultPath.Child("rollout", "start")},
+		rolloutOver:            setting[string]{Value: defaultRolloutOver, From: defaultPath.Child("rollout", "over")},
 	}
 }
 
@@ -78,6 +81,8 @@ const (
 	envMaxMemory              = "SVO_MAX_MEMORY"
 	envMaxProxyBodySize       = "SVO_MAX_PROXY_BODY_SIZE"
 	envStartDeadline          = "SVO_START_DEADLINE"
+	envRolloutStart           = "SVO_ROLLOUT_START"
+	envRolloutOver            = "SVO_ROLLOUT_OVER"
 )
 
 // environment describes each variable: what it sets, and how.
@@ -107,6 +112,8 @@ var environment = []struct {
 	{envMaxMemory, "the most memory an instance may request or be limited to (" + defaultMaxMemory + ").", str(func(s *Settings) *setting[string] { return &s.maxMemory })},
 	{envMaxProxyBodySize, "the largest ingressProxyBodySize; 0 allows unlimited uploads (" + defaultMaxProxyBodySize + ").", str(func(s *Settings) *setting[string] { return &s.maxProxyBodySize })},
 	{envStartDeadline, "how long an instance may take to start before it says StartDeadlineExceeded (" + defaultStartDeadline + ").", str(func(s *Settings) *setting[string] { return &s.startDeadline })},
+	{envRolloutStart, "an RFC 3339 time from which running instances take the current Pod template, restarting (none).", str(func(s *Settings) *setting[string] { return &s.rolloutStart })},
+	{envRolloutOver, "how long such a rollout takes, spread over the instances (" + defaultRolloutOver + ").", str(func(s *Settings) *setting[string] { return &s.rolloutOver })},
 }
 
 // str sets the string setting that dst selects.

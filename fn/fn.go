@@ -8,7 +8,8 @@
 // (settings.go), every rule checked (validate.go), the instance resolved
 // (instance.go, names.go), its manifests built (manifests.go) and carried as
 // its mode says (mode.go: object.go or direct.go), its ownership checked
-// (owners.go), its status written (status.go), its readiness read from
+// (owners.go), its status written (status.go), the Pod template it keeps
+// chosen (template.go), its readiness read from
 // what Crossplane observes (ready.go), and why it has not started, if it has
 // not, from its Deployment, Pods and claim (started.go). What it composes is cached
 // (cache.go).
@@ -16,6 +17,9 @@ package fn
 
 import (
 	"context"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/crossplane/function-sdk-go/errors"
 	"github.com/crossplane/function-sdk-go/logging"
@@ -30,17 +34,38 @@ type Function struct {
 	log      logging.Logger
 	settings Settings
 	cache    compositionCache
+	now      func() time.Time
+	version  string
 }
 
-// NewFunction returns a Function with the supplied settings: the built-in
-// defaults overlaid by the environment, read once at start.
-func NewFunction(log logging.Logger, s Settings) *Function {
-	return &Function{log: log, settings: s}
+// NewFunction returns a Function of the release version with the supplied
+// settings: the built-in defaults overlaid by the environment, read once at
+// start.
+func NewFunction(log logging.Logger, s Settings, version string) *Function {
+	return &Function{log: log, settings: s, now: time.Now, version: version}
+}
+
+// noTTL asks Crossplane for no call but on a change: a Ready instance whose
+// inputs do not change costs nothing. Crossplane watches everything the
+// function reads but the clock and the function's own environment: its
+// composed resources, the Pods and claim it requires, the
+// DataVisualisation, and the Composition (whose Input moves every
+// DataVisualisation to its new revision). What depends on the clock asks
+// for a call of its own (requeueBy); Crossplane's sync interval (an hour
+// by default) brings a changed environment.
+const noTTL = 0
+
+// requeueBy has Crossplane call the function again within d.
+func requeueBy(rsp *fnv1.RunFunctionResponse, d time.Duration) {
+	d = max(d, time.Second)
+	if ttl := rsp.GetMeta().GetTtl().AsDuration(); ttl == 0 || d < ttl {
+		rsp.Meta.Ttl = durationpb.New(d)
+	}
 }
 
 // RunFunction composes the instance of one DataVisualisation.
 func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) (*fnv1.RunFunctionResponse, error) {
-	rsp := response.To(req, response.DefaultTTL)
+	rsp := response.To(req, noTTL)
 
 	comp, err := f.compose(req)
 	if err != nil {
@@ -56,7 +81,14 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		return rsp, nil
 	}
 	setStatus(rsp, comp.viz)
-	setResources(rsp, req, comp.mode, comp.resources)
+	now := f.now()
+	tpl := chooseTemplate(req, comp, now)
+	setTemplate(rsp, tpl, comp.uid, now)
+	resources := comp.resources
+	if !tpl.current {
+		resources = withTemplate(comp.mode, resources, tpl.pod)
+	}
+	setResources(rsp, req, comp.mode, resources)
 	setStarted(rsp, req, readStart(req, comp.mode, comp.start))
 	f.log.Debug("Composed the viz instance", "tag", req.GetMeta().GetTag(), "url", comp.url)
 	return rsp, nil
@@ -74,7 +106,7 @@ func (f *Function) compose(req *fnv1.RunFunctionRequest) (*composition, error) {
 	xr, errs := decodeXR(req)
 	s, settingErrs, err := f.settings.resolve(req.GetInput(), &xr.Spec.IMDataManager)
 	if err != nil {
-		return nil, err
+		return nil, explainNewerInput(err, f.version)
 	}
 	errs = append(errs, settingErrs...)
 	if errs = append(errs, validate(xr, s)...); len(errs) > 0 {
@@ -94,7 +126,10 @@ func (f *Function) compose(req *fnv1.RunFunctionRequest) (*composition, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "cannot compose status.viz")
 	}
-	comp := &composition{mode: inst.mode, resources: resources, objects: objects, uid: inst.uid, viz: viz, url: inst.url(), start: inst.start()}
+	comp := &composition{
+		mode: inst.mode, resources: resources, objects: objects, uid: inst.uid, viz: viz, url: inst.url(),
+		start: inst.start(), rollout: inst.rollout,
+	}
 	if cacheable {
 		f.cache.put(key, comp)
 	}

@@ -41,7 +41,7 @@ func FuzzRunFunction(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	fn := NewFunction(logging.NewNopLogger(), DefaultSettings())
+	fn := NewFunction(logging.NewNopLogger(), DefaultSettings(), testVersion)
 	f.Fuzz(func(t *testing.T, name, namespace, tag, labels, projectID, claim, cpu, memory string, runAsUser int64, domain, pullSecret string) {
 		// Protobuf strings, which Crossplane sends, are valid UTF-8.
 		for _, s := range []*string{&name, &namespace, &tag, &labels, &projectID, &claim, &cpu, &memory, &domain, &pullSecret} {

@@ -177,12 +177,15 @@ func newRequest(t *testing.T, xr *structpb.Struct, input string, observed map[st
 	return req
 }
 
+// testVersion is the release of the function under test.
+const testVersion = "v0.2.0"
+
 func newFunction(env map[string]string) *Function {
 	lookup := func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok
 	}
-	return NewFunction(logging.NewNopLogger(), DefaultSettings().WithEnvironment(lookup))
+	return NewFunction(logging.NewNopLogger(), DefaultSettings().WithEnvironment(lookup), testVersion)
 }
 
 func run(t *testing.T, f *Function, req *fnv1.RunFunctionRequest) *fnv1.RunFunctionResponse {

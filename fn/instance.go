@@ -63,6 +63,9 @@ type instance struct {
 
 	// startDeadline is how long the instance may take to start.
 	startDeadline time.Duration
+
+	// rollout gives it the current Pod template on purpose.
+	rollout rollout
 }
 
 // A label is a Pod label from the Data Manager.
@@ -108,6 +111,11 @@ func newInstance(xr *dataVisualisation, s Settings) *instance {
 		mode:              s.mode.Value,
 		providerConfigRef: s.providerConfigRef.Value,
 		startDeadline:     mustDuration(s.startDeadline.Value),
+		rollout:           rollout{over: mustDuration(s.rolloutOver.Value)},
+	}
+	if s.rolloutStart.Value != "" {
+		// Settings.Validate has parsed it.
+		i.rollout.start, _ = time.Parse(time.RFC3339, s.rolloutStart.Value)
 	}
 	if dm.ImagePullSecrets == nil && s.imagePullSecret.Value != "" {
 		i.imagePullSecrets = []string{s.imagePullSecret.Value}

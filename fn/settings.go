@@ -67,6 +67,11 @@ type Settings struct {
 
 	// startDeadline is how long an instance may take to start, a duration.
 	startDeadline setting[string]
+
+	// rolloutStart and rolloutOver give running instances the current Pod
+	// template on purpose: an RFC 3339 time (empty: none) and a duration.
+	rolloutStart setting[string]
+	rolloutOver  setting[string]
 }
 
 // resolve returns the settings of one request, and an error for each that
@@ -109,9 +114,41 @@ func readInput(input *structpb.Struct) (*v1beta1.Input, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(in); err != nil {
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return nil, unknownInputField{name: strings.Trim(name, `"`), madeFor: in.Annotations[annotationFunctionVersion]}
+		}
 		return nil, errors.Wrapf(err, "cannot read the function's Input (%s)", inputPath)
 	}
 	return in, nil
+}
+
+// annotationFunctionVersion, on the Input of the Configuration's
+// Compositions, names the Function release they were built with.
+const annotationFunctionVersion = "viz.fn.squonk.it/function-version"
+
+// An unknownInputField is a field of the Input that this Function does not
+// know: a misspelt setting, or one of a newer release.
+type unknownInputField struct {
+	name    string
+	madeFor string // The release the Input names, if any.
+}
+
+func (u unknownInputField) Error() string {
+	return fmt.Sprintf("cannot read the function's Input (%s): unknown field %q", inputPath, u.name)
+}
+
+// explainNewerInput says, of an Input field this release does not know,
+// which release the Input needs.
+func explainNewerInput(err error, version string) error {
+	var u unknownInputField
+	if !errors.As(err, &u) {
+		return err
+	}
+	if u.madeFor != "" && u.madeFor != version {
+		return errors.Errorf("%s: the Configuration is newer than this Function: its Composition was built for function-squonk2-viz %s "+
+			"(the Input's annotation %s), and this Function is %s; install function-squonk2-viz %s", u, u.madeFor, annotationFunctionVersion, version, u.madeFor)
+	}
+	return errors.Errorf("%s: this Function (function-squonk2-viz %s) has no such setting; see the README's Configuration", u, version)
 }
 
 // withInput returns the settings overlaid by the fields that the Input sets.
@@ -154,6 +191,10 @@ func (s Settings) withInput(in *v1beta1.Input) Settings {
 		setList(&s.allowedLabelPrefixes, a.LabelPrefixes, p.Child("allowed", "labelPrefixes"))
 	}
 	set(&s.startDeadline, in.StartDeadline, p.Child("startDeadline"))
+	if r := in.Rollout; r != nil {
+		set(&s.rolloutStart, r.Start, p.Child("rollout", "start"))
+		set(&s.rolloutOver, r.Over, p.Child("rollout", "over"))
+	}
 	if m := in.Maxima; m != nil {
 		set(&s.maxCPU, m.CPU, p.Child("maxima", "cpu"))
 		set(&s.maxMemory, m.Memory, p.Child("maxima", "memory"))
@@ -276,6 +317,12 @@ func (s Settings) Validate() field.ErrorList {
 	}
 	if d, err := time.ParseDuration(s.startDeadline.Value); err != nil || d < time.Second || d%time.Second != 0 || d > math.MaxInt32*time.Second {
 		errs = append(errs, field.Invalid(s.startDeadline.From, s.startDeadline.Value, "must be a duration of whole seconds, at least 1s, such as 10m"))
+	}
+	if _, err := time.Parse(time.RFC3339, s.rolloutStart.Value); s.rolloutStart.Value != "" && err != nil {
+		errs = append(errs, field.Invalid(s.rolloutStart.From, s.rolloutStart.Value, "must be an RFC 3339 time such as 2026-12-01T18:00:00Z, or empty for no rollout"))
+	}
+	if d, err := time.ParseDuration(s.rolloutOver.Value); err != nil || d < 0 {
+		errs = append(errs, field.Invalid(s.rolloutOver.From, s.rolloutOver.Value, "must be a duration such as 30m, or 0 for all at once"))
 	}
 	if _, ok := bodySize(s.maxProxyBodySize.Value); !ok {
 		errs = append(errs, field.Invalid(s.maxProxyBodySize.From, s.maxProxyBodySize.Value, "must be a size such as 1g or 500m, or 0 to allow unlimited uploads"))

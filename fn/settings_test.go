@@ -6,6 +6,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+
 	"github.com/informaticsmatters/function-squonk2-viz/input/v1beta1"
 )
 
@@ -263,6 +265,51 @@ func TestSettingsAllows(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("%s\nallows(...): -want, +got:\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+// TestRunFunctionSaysWhichReleaseAnInputNeeds checks the Fatal result for an
+// Input field this Function does not know: a Configuration newer than the
+// Function names the release its Compositions were built for.
+func TestRunFunctionSaysWhichReleaseAnInputNeeds(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		input  string
+		want   string
+	}{
+		"ANewerConfiguration": {
+			reason: "An Input built for a newer release names it, and this one.",
+			input:  "{apiVersion: viz.fn.squonk.it/v1beta1, kind: Input, metadata: {annotations: {viz.fn.squonk.it/function-version: v0.3.0}}, rollout2: {start: x}}",
+			want: `cannot read the function's Input (input): unknown field "rollout2": the Configuration is newer than this Function: ` +
+				"its Composition was built for function-squonk2-viz v0.3.0 (the Input's annotation viz.fn.squonk.it/function-version), " +
+				"and this Function is v0.2.0; install function-squonk2-viz v0.3.0",
+		},
+		"AMisspeltSettingOfThisRelease": {
+			reason: "An Input built for this release with a field it does not know has a misspelt setting.",
+			input:  "{apiVersion: viz.fn.squonk.it/v1beta1, kind: Input, metadata: {annotations: {viz.fn.squonk.it/function-version: v0.2.0}}, ingressDomian: e.org}",
+			want: `cannot read the function's Input (input): unknown field "ingressDomian": ` +
+				"this Function (function-squonk2-viz v0.2.0) has no such setting; see the README's Configuration",
+		},
+		"AnInputOfNoRelease": {
+			reason: "An Input that names no release, as one written by hand, has a misspelt setting.",
+			input:  "{apiVersion: viz.fn.squonk.it/v1beta1, kind: Input, ingressDomian: e.org}",
+			want: `cannot read the function's Input (input): unknown field "ingressDomian": ` +
+				"this Function (function-squonk2-viz v0.2.0) has no such setting; see the README's Configuration",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			rsp := run(t, newFunction(map[string]string{envIngressDomain: "e.org"}), newRequest(t, toStruct(t, minimalXR), tc.input, nil))
+			var got string
+			for _, r := range rsp.GetResults() {
+				if r.GetSeverity() == fnv1.Severity_SEVERITY_FATAL {
+					got = r.GetMessage()
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s\nthe Fatal result: -want +got:\n%s", tc.reason, diff)
 			}
 		})
 	}

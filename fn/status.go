@@ -52,6 +52,14 @@ func quantityString(l corev1.ResourceList, name corev1.ResourceName) string {
 // response, keeping any other status that earlier steps set, and says the
 // input is valid.
 func setStatus(rsp *fnv1.RunFunctionResponse, viz *structpb.Struct) {
+	desiredStatus(rsp).Fields["viz"] = structpb.NewStructValue(viz)
+	response.ConditionTrue(rsp, typeInputValid, reasonValid)
+	response.ConditionTrue(rsp, typeObjectsOwned, reasonOwned)
+}
+
+// desiredStatus returns the status of the desired DataVisualisation in the
+// response, made when there is none.
+func desiredStatus(rsp *fnv1.RunFunctionResponse) *structpb.Struct {
 	if rsp.GetDesired() == nil {
 		rsp.Desired = &fnv1.State{}
 	}
@@ -73,9 +81,7 @@ func setStatus(rsp *fnv1.RunFunctionResponse, viz *structpb.Struct) {
 	if status.GetFields() == nil {
 		status.Fields = map[string]*structpb.Value{}
 	}
-	status.Fields["viz"] = structpb.NewStructValue(viz)
-	response.ConditionTrue(rsp, typeInputValid, reasonValid)
-	response.ConditionTrue(rsp, typeObjectsOwned, reasonOwned)
+	return status
 }
 
 // reject ends the pipeline with a Fatal result, so that Crossplane changes

@@ -104,6 +104,29 @@ type Input struct {
 	// Nothing is deleted at the deadline. Defaults to 10m.
 	// +optional
 	StartDeadline *string `json:"startDeadline,omitempty"`
+
+	// Rollout gives running instances the current Pod template on purpose.
+	// Otherwise an instance keeps the Pod template it was composed with
+	// until its own spec.imDataManager changes, so that a new release or
+	// setting restarts no running session.
+	// +optional
+	Rollout *Rollout `json:"rollout,omitempty"`
+}
+
+// A Rollout gives every instance whose Pod template was composed before
+// Start the current one (restarting its Pod), each at a moment of its own
+// between Start and Start+Over, spread evenly by the instance's uid.
+type Rollout struct {
+	// Start is when the rollout begins, an RFC 3339 time such as
+	// 2026-12-01T18:00:00Z (SVO_ROLLOUT_START). Empty: no rollout.
+	// +optional
+	Start *string `json:"start,omitempty"`
+
+	// Over is how long the rollout takes, a duration such as 30m
+	// (SVO_ROLLOUT_OVER). 0 gives every instance the current template at
+	// Start. Defaults to 1h.
+	// +optional
+	Over *string `json:"over,omitempty"`
 }
 
 // Allowed lists the values a DataVisualisation may pick. The configured
