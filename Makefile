@@ -124,7 +124,7 @@ validate: test-render ## Validate the rendered examples against the XRD and CRDs
 .PHONY: test-xpkg
 test-xpkg: xpkg ## Open the built packages and check what is inside.
 	cd test && go test -count=1 -tags integration ./xpkg/ -function-xpkg=$(FUNCTION_XPKG) -configuration-xpkg=$(CONFIGURATION_XPKG) \
-	  -arch=$(ARCH) -dm-namespaces=$(DM_NAMESPACES) -default-mode=$(DEFAULT_MODE)
+	  -arch=$(ARCH) -dm-namespaces=$(DM_NAMESPACES) -default-mode=$(DEFAULT_MODE) -version=$(VERSION)
 
 # RUN is a regular expression of the tests to run, passed to go test -run, in
 # either suite: RUN=TestDataManager/direct, RUN='TestLoadBursts/.*/50AtOnce'.
@@ -209,7 +209,7 @@ RUNTIME_TARBALL ?=
 $(FUNCTION_XPKG): $(GO_SOURCES) $(wildcard package/*.yaml package/input/*.yaml) $(CROSSPLANE) $(MKIMAGE)
 	@mkdir -p $(OUTPUT)
 ifeq ($(RUNTIME_TARBALL),)
-	CGO_ENABLED=0 GOOS=linux GOARCH=$(ARCH) go build -trimpath -ldflags "-s -w" -o $(OUTPUT)/function-$(ARCH) .
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(ARCH) go build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(OUTPUT)/function-$(ARCH) .
 	$(MKIMAGE) -binary $(OUTPUT)/function-$(ARCH) -arch $(ARCH) -tag function-squonk2-viz:$(VERSION) -o $(OUTPUT)/runtime-$(ARCH).tar
 	$(CROSSPLANE) xpkg build --package-root=package --ignore='configuration/*' \
 	  --embed-runtime-image-tarball=$(OUTPUT)/runtime-$(ARCH).tar --package-file=$@
@@ -245,6 +245,10 @@ $(CONFIGURATION_XPKG): $(wildcard package/configuration/*.yaml) $(CROSSPLANE) FO
 	cp package/configuration/*.yaml $(OUTPUT)/configuration/
 	@[[ "$(DEFAULT_MODE)" =~ ^(provider|direct)$$ ]] || { echo "DEFAULT_MODE must be provider or direct, not '$(DEFAULT_MODE)'"; exit 1; }
 	sed -i 's|^\(      data-manager.informaticsmatters.com/application-namespaces:\).*|\1 $(DM_NAMESPACES)|' $(OUTPUT)/configuration/xrd.yaml
+	@# The Function release it was built with: the one its Compositions' Input
+	@# is written for, and the only one it depends on.
+	sed -i '/package: ghcr.io\/informaticsmatters\/function-squonk2-viz$$/{n;s|version: .*|version: "$(VERSION)"|}' $(OUTPUT)/configuration/crossplane.yaml
+	sed -i 's|^\(      kind: Input\)$$|\1\n      metadata:\n        annotations:\n          viz.fn.squonk.it/function-version: $(VERSION)|' $(OUTPUT)/configuration/composition*.yaml
 	sed -i '/^  defaultCompositionRef:/{n;s|name: .*|name: $(if $(filter direct,$(DEFAULT_MODE)),datavisualisations-direct.squonk.it,datavisualisations.squonk.it)|}' \
 	  $(OUTPUT)/configuration/xrd.yaml
 	$(CROSSPLANE) xpkg build --package-root=$(OUTPUT)/configuration --package-file=$@

@@ -27,6 +27,7 @@ var (
 	arch              = flag.String("arch", "amd64", "architecture of the Function package")
 	dmNamespaces      = flag.String("dm-namespaces", "im-data-manager", "the DM_NAMESPACES the Configuration was built with")
 	defaultMode       = flag.String("default-mode", "provider", "the DEFAULT_MODE the Configuration was built with")
+	version           = flag.String("version", "", "the VERSION both packages were built with")
 )
 
 // contents is what a package image holds: its files by path, with their
@@ -193,6 +194,11 @@ func TestConfigurationPackage(t *testing.T) {
 			t.Errorf("Composition %s: label mode %q, but its Input's mode is %s", o.GetName(), got, mode)
 		}
 		compositions[strings.ToLower(mode)] = o.GetName()
+		madeFor, _, _ := unstructured.NestedString(pipeline[0].(map[string]any), //nolint:forcetypeassert // A pipeline step.
+			"input", "metadata", "annotations", "viz.fn.squonk.it/function-version")
+		if madeFor != *version {
+			t.Errorf("Composition %s: its Input's viz.fn.squonk.it/function-version is %q, want the release built, %q", o.GetName(), madeFor, *version)
+		}
 	}
 
 	deps, _, _ := unstructured.NestedSlice(objs[0].Object, "spec", "dependsOn")
@@ -200,6 +206,9 @@ func TestConfigurationPackage(t *testing.T) {
 	for _, d := range deps {
 		p, _, _ := unstructured.NestedString(d.(map[string]any), "package") //nolint:forcetypeassert // dependsOn holds objects.
 		packages = append(packages, p)
+		if v, _, _ := unstructured.NestedString(d.(map[string]any), "version"); p == "ghcr.io/informaticsmatters/function-squonk2-viz" && v != *version { //nolint:forcetypeassert // dependsOn holds objects.
+			t.Errorf("Configuration spec.dependsOn: the Function at %q, want exactly the release built, %q", v, *version)
+		}
 	}
 	wantDeps := []string{"ghcr.io/informaticsmatters/function-squonk2-viz", "xpkg.crossplane.io/crossplane-contrib/provider-kubernetes"}
 	if diff := cmp.Diff(wantDeps, packages); diff != "" {
