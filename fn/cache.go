@@ -40,10 +40,11 @@ type compositionCache struct {
 
 // cacheKey identifies what a composition depends on: the DataVisualisation's
 // uid and generation (which changes with its spec; its name and namespace
-// never change), and the step's Input. The function's environment is fixed
-// for the life of the process. A request without a uid or generation, as
-// from crossplane render, has no key and is never cached.
-func cacheKey(req *fnv1.RunFunctionRequest) (string, bool) {
+// never change), the step's Input, and the resource version of the settings
+// ConfigMap that the function read, if any. The function's environment is
+// fixed for the life of the process. A request without a uid or generation,
+// as from crossplane render, has no key and is never cached.
+func cacheKey(req *fnv1.RunFunctionRequest, settingsVersion string) (string, bool) {
 	meta := req.GetObserved().GetComposite().GetResource().GetFields()["metadata"].GetStructValue().GetFields()
 	uid := meta["uid"].GetStringValue()
 	generation, ok := meta["generation"].GetKind().(*structpb.Value_NumberValue)
@@ -54,7 +55,7 @@ func cacheKey(req *fnv1.RunFunctionRequest) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	return uid + "/" + strconv.FormatFloat(generation.NumberValue, 'f', -1, 64) + "/" + string(input), true
+	return uid + "/" + strconv.FormatFloat(generation.NumberValue, 'f', -1, 64) + "/" + settingsVersion + "/" + string(input), true
 }
 
 func (c *compositionCache) get(key string) (*composition, bool) {

@@ -55,6 +55,7 @@ func DefaultSettings() Settings {
 		maxProxyBodySize:       setting[string]{Value: defaultMaxProxyBodySize, From: defaultPath.Child("maxima", "proxyBodySize")},
 		startDeadline:          setting[string]{Value: defaultStartDeadline, From: defaultPath.Child("startDeadline")},
 		rolloutStart:           setting[string]{From: defaultPath.Child("rollout", "start")},
+		configMap:              setting[string]{From: defaultPath.Child("configMap")},
 		rolloutOver:            setting[string]{Value: defaultRolloutOver, From: defaultPath.Child("rollout", "over")},
 	}
 }
@@ -83,6 +84,7 @@ const (
 	envStartDeadline          = "SVO_START_DEADLINE"
 	envRolloutStart           = "SVO_ROLLOUT_START"
 	envRolloutOver            = "SVO_ROLLOUT_OVER"
+	envSettingsConfigMap      = "SVO_SETTINGS_CONFIGMAP"
 )
 
 // environment describes each variable: what it sets, and how.
@@ -114,6 +116,7 @@ var environment = []struct {
 	{envStartDeadline, "how long an instance may take to start before it says StartDeadlineExceeded (" + defaultStartDeadline + ").", str(func(s *Settings) *setting[string] { return &s.startDeadline })},
 	{envRolloutStart, "an RFC 3339 time from which running instances take the current Pod template, restarting (none).", str(func(s *Settings) *setting[string] { return &s.rolloutStart })},
 	{envRolloutOver, "how long such a rollout takes, spread over the instances (" + defaultRolloutOver + ").", str(func(s *Settings) *setting[string] { return &s.rolloutOver })},
+	{envSettingsConfigMap, "namespace/name of a ConfigMap whose data are these settings, read whenever it changes (none: the environment).", str(func(s *Settings) *setting[string] { return &s.configMap })},
 }
 
 // str sets the string setting that dst selects.
@@ -152,9 +155,15 @@ func EnvironmentHelp() string {
 // operator, a variable that is set to the empty string counts as unset, and
 // any value of SVO_APPLY_POD_PRIORITY_CLASS applies the priority class.
 func (s Settings) WithEnvironment(lookup func(string) (string, bool)) Settings {
+	return s.withVariables(lookup, field.NewPath("env"))
+}
+
+// withVariables returns the settings overlaid by the variables that lookup
+// finds, each from the path root[NAME].
+func (s Settings) withVariables(lookup func(string) (string, bool), root *field.Path) Settings {
 	for _, e := range environment {
 		if v, ok := lookup(e.name); ok && v != "" {
-			e.set(&s, v, field.NewPath("env").Key(e.name))
+			e.set(&s, v, root.Key(e.name))
 		}
 	}
 	return s

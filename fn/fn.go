@@ -36,13 +36,16 @@ type Function struct {
 	cache    compositionCache
 	now      func() time.Time
 	version  string
+	// configMap, when the settings name one, is read on every change.
+	configMap *settingsConfigMap
 }
 
 // NewFunction returns a Function of the release version with the supplied
 // settings: the built-in defaults overlaid by the environment, read once at
 // start.
 func NewFunction(log logging.Logger, s Settings, version string) *Function {
-	return &Function{log: log, settings: s, now: time.Now, version: version}
+	cm, _ := parseSettingsConfigMap(s.configMap.Value, s.configMap.From) // Settings.Validate reports a bad one.
+	return &Function{log: log, settings: s, now: time.Now, version: version, configMap: cm}
 }
 
 // noTTL asks Crossplane for no call but on a change: a Ready instance whose
@@ -70,11 +73,12 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	comp, err := f.compose(req)
 	if err != nil {
 		f.log.Debug("Rejected the DataVisualisation", "tag", req.GetMeta().GetTag(), "error", err.Error())
+		setRequirements(rsp, f.configMap.requirements())
 		reject(rsp, err)
 		return rsp, nil
 	}
 	required, err := checkOwnership(req, comp.mode, comp.objects, comp.uid)
-	setRequirements(rsp, joinRequirements(required, comp.start.requirements()))
+	setRequirements(rsp, joinRequirements(f.configMap.requirements(), required, comp.start.requirements()))
 	if err != nil {
 		f.log.Debug("Blocked the DataVisualisation", "tag", req.GetMeta().GetTag(), "error", err.Error())
 		block(rsp, err)
@@ -97,14 +101,20 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 // compose returns what the function composes for the request's
 // DataVisualisation, from the cache when neither it nor the Input changed.
 func (f *Function) compose(req *fnv1.RunFunctionRequest) (*composition, error) {
-	key, cacheable := cacheKey(req)
+	settings, settingsVersion := f.settings, ""
+	if f.configMap != nil {
+		if data, version, ok := fetchedSettings(req); ok {
+			settings, settingsVersion = f.settings.withConfigMap(data, f.configMap), version
+		}
+	}
+	key, cacheable := cacheKey(req, settingsVersion)
 	if cacheable {
 		if comp, ok := f.cache.get(key); ok {
 			return comp, nil
 		}
 	}
 	xr, errs := decodeXR(req)
-	s, settingErrs, err := f.settings.resolve(req.GetInput(), &xr.Spec.IMDataManager)
+	s, settingErrs, err := settings.resolve(req.GetInput(), &xr.Spec.IMDataManager)
 	if err != nil {
 		return nil, explainNewerInput(err, f.version)
 	}

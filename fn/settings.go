@@ -72,6 +72,10 @@ type Settings struct {
 	// template on purpose: an RFC 3339 time (empty: none) and a duration.
 	rolloutStart setting[string]
 	rolloutOver  setting[string]
+
+	// configMap names the ConfigMap, namespace/name, whose data replace the
+	// environment's settings once Crossplane has fetched it.
+	configMap setting[string]
 }
 
 // resolve returns the settings of one request, and an error for each that
@@ -323,6 +327,9 @@ func (s Settings) Validate() field.ErrorList {
 	}
 	if d, err := time.ParseDuration(s.rolloutOver.Value); err != nil || d < 0 {
 		errs = append(errs, field.Invalid(s.rolloutOver.From, s.rolloutOver.Value, "must be a duration such as 30m, or 0 for all at once"))
+	}
+	if _, err := parseSettingsConfigMap(s.configMap.Value, s.configMap.From); err != nil {
+		errs = append(errs, err)
 	}
 	if _, ok := bodySize(s.maxProxyBodySize.Value); !ok {
 		errs = append(errs, field.Invalid(s.maxProxyBodySize.From, s.maxProxyBodySize.Value, "must be a size such as 1g or 500m, or 0 to allow unlimited uploads"))
