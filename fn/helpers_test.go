@@ -266,3 +266,13 @@ func controlled(t *testing.T, uid string, observed map[string]*fnv1.Resource) ma
 	}
 	return observed
 }
+
+// conditionOf returns the response's condition of the type, or nil.
+func conditionOf(rsp *fnv1.RunFunctionResponse, typ string) *fnv1.Condition {
+	for _, c := range rsp.GetConditions() {
+		if c.GetType() == typ {
+			return c
+		}
+	}
+	return nil
+}

@@ -241,12 +241,7 @@ func TestRunFunctionNeverComposesOverAnotherOwnersObject(t *testing.T) {
 				Type: typeObjectsOwned, Status: fnv1.Status_STATUS_CONDITION_FALSE, Reason: reasonOwnedByAnother,
 				Message: ptrTo(msg), Target: fnv1.Target_TARGET_COMPOSITE.Enum(),
 			}
-			var got *fnv1.Condition
-			for _, c := range rsp.GetConditions() {
-				if c.GetType() == typeObjectsOwned {
-					got = c
-				}
-			}
+			got := conditionOf(rsp, typeObjectsOwned)
 			if diff := cmp.Diff(wantCond, got, protocmp.Transform()); diff != "" {
 				t.Errorf("%s\n%s condition: -want, +got:\n%s", tc.reason, typeObjectsOwned, diff)
 			}

@@ -154,12 +154,7 @@ func TestRunFunctionReadiness(t *testing.T) {
 			if diff := cmp.Diff(tc.wantReady, got); diff != "" {
 				t.Errorf("%s\nRunFunction(...): composed readiness: -want, +got:\n%s", tc.reason, diff)
 			}
-			var cond *fnv1.Condition
-			for _, c := range rsp.GetConditions() {
-				if c.GetType() == typeResourcesReady {
-					cond = c
-				}
-			}
+			cond := conditionOf(rsp, typeResourcesReady)
 			if diff := cmp.Diff(tc.wantCond, cond, protocmp.Transform()); diff != "" {
 				t.Errorf("%s\nRunFunction(...): %s condition: -want, +got:\n%s", tc.reason, typeResourcesReady, diff)
 			}

@@ -89,6 +89,7 @@ func readStart(req *fnv1.RunFunctionRequest, m mode, s start) startState {
 			message: fmt.Sprintf("the PersistentVolumeClaim %s/%s (spec.imDataManager.project.claimName) does not exist", s.namespace, s.claim),
 		}
 	}
+	ps := pods(req)
 	for _, c := range deploymentConditions(observedDeployment(req, m)) {
 		switch {
 		case c.Type == "ReplicaFailure" && c.Status == "True":
@@ -96,16 +97,16 @@ func readStart(req *fnv1.RunFunctionRequest, m mode, s start) startState {
 		case c.Type == "Progressing" && c.Status == "False" && c.Reason == "ProgressDeadlineExceeded":
 			return startState{
 				reason: reasonStartDeadlineExceeded, failing: true,
-				message: fmt.Sprintf("not started within the start deadline (%s); last waiting for: %s", s.deadline, waitingFor(req)),
+				message: fmt.Sprintf("not started within the start deadline (%s); last waiting for: %s", s.deadline, waitingFor(ps)),
 			}
 		}
 	}
-	for _, pod := range pods(req) {
+	for _, pod := range ps {
 		if st, ok := podFailure(pod); ok {
 			return st
 		}
 	}
-	return startState{reason: reasonStarting, message: "waiting for: " + waitingFor(req)}
+	return startState{reason: reasonStarting, message: "waiting for: " + waitingFor(ps)}
 }
 
 // podFailure returns why a Pod cannot start, when it cannot.
@@ -135,10 +136,9 @@ func podFailure(pod *corev1.Pod) (startState, bool) {
 	return startState{}, false
 }
 
-// waitingFor names the step a start waits on, from its newest Pod: to be
-// scheduled, the containers to start, or to turn Ready.
-func waitingFor(req *fnv1.RunFunctionRequest) string {
-	ps := pods(req)
+// waitingFor names the step a start waits on, from its newest Pod (ps are
+// oldest first): to be scheduled, the containers to start, or to turn Ready.
+func waitingFor(ps []*corev1.Pod) string {
 	if len(ps) == 0 {
 		return "the Deployment to create the Pod"
 	}

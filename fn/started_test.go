@@ -143,12 +143,7 @@ func TestRunFunctionSaysWhyItHasNotStarted(t *testing.T) {
 				req.RequiredResources = tc.required(t)
 			}
 			rsp := run(t, newFunction(map[string]string{envIngressDomain: "env.example.org"}), req)
-			var got *fnv1.Condition
-			for _, c := range rsp.GetConditions() {
-				if c.GetType() == typeStarted {
-					got = c
-				}
-			}
+			got := conditionOf(rsp, typeStarted)
 			if diff := cmp.Diff(tc.want, got, protocmp.Transform()); diff != "" {
 				t.Errorf("%s\n%s condition: -want, +got:\n%s", tc.reason, typeStarted, diff)
 			}

@@ -207,16 +207,6 @@ func desiredStatusField(rsp *fnv1.RunFunctionResponse, path ...string) *structpb
 	return v
 }
 
-// conditionOf returns the response's condition of the type, or nil.
-func conditionOf(rsp *fnv1.RunFunctionResponse, typ string) *fnv1.Condition {
-	for _, c := range rsp.GetConditions() {
-		if c.GetType() == typ {
-			return c
-		}
-	}
-	return nil
-}
-
 // TestDifferencesNamesEachField checks the paths the TemplateCurrent
 // condition names.
 func TestDifferencesNamesEachField(t *testing.T) {
