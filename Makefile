@@ -38,9 +38,10 @@ K8S_VERSION = $(call pinned,test/tools/k8s,k8s.io/kubernetes)
 K8S_LDFLAGS = -X k8s.io/component-base/version.gitVersion=$(K8S_VERSION) \
 	-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(word 2,$(subst ., ,$(K8S_VERSION))) \
 	-X k8s.io/client-go/pkg/version.gitVersion=$(K8S_VERSION)
-CROSSPLANE_CORE_VERSION = $(call pinned,test/tools/crossplane-core,github.com/crossplane/crossplane/v2)
 E2E_TOOLS := $(BIN)/etcd $(BIN)/kube-apiserver $(BIN)/kube-controller-manager $(BIN)/kubectl \
 	$(BIN)/crossplane-core $(BIN)/provider-kubernetes
+# The releases before the kit's, which the upgrade suite starts with.
+UPGRADE_TOOLS := $(BIN)/crossplane-core-previous $(BIN)/provider-kubernetes-previous
 
 BENCH_BINARIES := $(BIN)/function $(BIN)/noop $(BIN)/loadgen $(BIN)/bench
 
@@ -81,10 +82,11 @@ generate: ## Regenerate the Input's deepcopy methods and CRD.
 # The load benchmark (build tag load) shares the end-to-end harness with the
 # contract and uses less of it: what only the contract uses is not unused.
 .PHONY: lint
-lint: $(GOLANGCI_LINT) ## Run golangci-lint on every module, and the end-to-end suite in both its builds.
+lint: $(GOLANGCI_LINT) ## Run golangci-lint on every module, and the end-to-end suite in each of its builds.
 	$(GOLANGCI_LINT) run ./...
 	cd test && $(GOLANGCI_LINT) run --config ../.golangci.yml ./... && \
-	  $(GOLANGCI_LINT) run --config ../.golangci.yml --build-tags integration,e2e,load --disable unused ./e2e/
+	  $(GOLANGCI_LINT) run --config ../.golangci.yml --build-tags integration,e2e,load --disable unused ./e2e/ && \
+	  $(GOLANGCI_LINT) run --config ../.golangci.yml --build-tags integration,e2e,upgrade --disable unused ./e2e/
 
 .PHONY: fmt-check
 fmt-check: $(GOLANGCI_LINT) ## Fail when the code is not formatted as the linters want it.
@@ -154,6 +156,36 @@ LOAD_UNRELATED_PODS ?= 2000
 .PHONY: e2e-load
 e2e-load: $(E2E_TOOLS) xpkg ## The load benchmark: bursts of LOAD_SIZES, the cost at rest, restarts under load (about 25 minutes); tables in _output/e2e-load.md.
 	@$(call e2e-run,e2e$(COMMA)load,e2e-load,60m,-sizes=$(LOAD_SIZES) -rest=$(LOAD_REST) -restart-burst=$(LOAD_RESTART_BURST) -unrelated-pods=$(LOAD_UNRELATED_PODS))
+
+# The release the upgrade suite upgrades from, built from git history with
+# its own Makefile: the last release tag once there is one; until then the
+# last commit CI passed before this release (no release is tagged yet).
+PREVIOUS_RELEASE ?= 19d5a64
+PREVIOUS_VERSION := v0.1.0
+PREVIOUS         := $(OUTPUT)/previous
+PREVIOUS_XPKGS   := $(PREVIOUS)/function-squonk2-viz-$(PREVIOUS_VERSION)-$(ARCH).xpkg $(PREVIOUS)/configuration-squonk2-viz-$(PREVIOUS_VERSION).xpkg
+
+$(PREVIOUS_XPKGS) &: $(CROSSPLANE) $(MKIMAGE)
+	rm -rf $(PREVIOUS)/src && mkdir -p $(PREVIOUS)/src
+	git archive $(PREVIOUS_RELEASE) | tar -x -C $(PREVIOUS)/src
+	$(MAKE) -C $(PREVIOUS)/src --no-print-directory -o $(CROSSPLANE) -o $(MKIMAGE) xpkg VERSION=$(PREVIOUS_VERSION) BIN=$(BIN) OUTPUT=$(PREVIOUS)
+
+# The instances Ready in each mode while each upgrade runs.
+UPGRADE_FLEET ?= 50
+
+.PHONY: e2e-upgrade
+e2e-upgrade: $(E2E_TOOLS) $(UPGRADE_TOOLS) xpkg $(PREVIOUS_XPKGS) ## Upgrade Crossplane, provider-kubernetes, the function and a setting under load, both modes (about 10 minutes); table in _output/e2e-upgrade.md.
+	@$(call e2e-run,e2e$(COMMA)upgrade,e2e-upgrade,30m,-fleet=$(UPGRADE_FLEET) \
+	  -function-xpkg=$(word 1,$(PREVIOUS_XPKGS)) -configuration-xpkg=$(word 2,$(PREVIOUS_XPKGS)) -function-binary=$(PREVIOUS)/function-$(ARCH) \
+	  -crossplane-tool=crossplane-core-previous -provider-tool=provider-kubernetes-previous \
+	  -upgrade-function-xpkg=$(FUNCTION_XPKG) -upgrade-configuration-xpkg=$(CONFIGURATION_XPKG) -upgrade-function-binary=$(OUTPUT)/function-$(ARCH))
+
+.PHONY: e2e-upgrade-record
+e2e-upgrade-record: ## Run the upgrade suite and add its table, dated, with the commit and the machine, to test/e2e/upgrade-results.md.
+	@commit=$$(git rev-parse --short HEAD); \
+	[[ -z $$(git status --porcelain -- ':!*.md') ]] || commit="$$commit (with uncommitted changes)"; \
+	$(MAKE) --no-print-directory e2e-upgrade && \
+	hack/record-load.sh $(OUTPUT)/e2e-upgrade.md test/e2e/upgrade-results.md "UPGRADE_FLEET=$(UPGRADE_FLEET)" "$$commit"
 
 LOAD_RESULTS := test/e2e/load-results.md
 
@@ -282,13 +314,13 @@ $(BIN)/kube-apiserver $(BIN)/kube-controller-manager $(BIN)/kubectl: test/tools/
 	go build -C test/tools/k8s -ldflags "$(K8S_LDFLAGS)" -o $@ k8s.io/kubernetes/cmd/$(notdir $@)
 
 # Without the version, Crossplane refuses packages that constrain it.
-$(BIN)/crossplane-core: test/tools/crossplane-core/go.mod test/tools/crossplane-core/go.sum
-	go build -C test/tools/crossplane-core \
-	  -ldflags "-X github.com/crossplane/crossplane-runtime/v2/pkg/version.version=$(CROSSPLANE_CORE_VERSION)" \
+$(BIN)/crossplane-core $(BIN)/crossplane-core-previous: $(BIN)/%: test/tools/%/go.mod test/tools/%/go.sum
+	go build -C test/tools/$* \
+	  -ldflags "-X github.com/crossplane/crossplane-runtime/v2/pkg/version.version=$(call pinned,test/tools/$*,github.com/crossplane/crossplane/v2)" \
 	  -o $@ github.com/crossplane/crossplane/v2/cmd/crossplane
 
-$(BIN)/provider-kubernetes: test/tools/provider-kubernetes/go.mod test/tools/provider-kubernetes/go.sum
-	go build -C test/tools/provider-kubernetes -o $@ github.com/crossplane-contrib/provider-kubernetes/cmd/provider
+$(BIN)/provider-kubernetes $(BIN)/provider-kubernetes-previous: $(BIN)/%: test/tools/%/go.mod test/tools/%/go.sum
+	go build -C test/tools/$* -o $@ github.com/crossplane-contrib/provider-kubernetes/cmd/provider
 
 $(MKIMAGE): test/go.mod test/go.sum $(wildcard test/cmd/mkimage/*.go)
 	@mkdir -p $(BIN)
@@ -319,7 +351,8 @@ check-generate: generate ## Fail when generated files are not current.
 	@[[ -z $$(git status --porcelain -- input package) ]] || { git status --porcelain -- input package; echo "go generate added files: commit them"; exit 1; }
 
 .PHONY: check-tidy
-GO_MODULES := . test hack/tools test/tools/k8s test/tools/crossplane-core test/tools/provider-kubernetes
+GO_MODULES := . test hack/tools test/tools/k8s test/tools/crossplane-core test/tools/provider-kubernetes \
+	test/tools/crossplane-core-previous test/tools/provider-kubernetes-previous
 
 check-tidy: ## Fail when a go.mod or go.sum is not tidy.
 	for m in $(GO_MODULES); do (cd $$m && go mod tidy); done

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Adds the tables of a load benchmark run (make e2e-load) to the committed
+# Adds the tables of a benchmark run (make e2e-load, make e2e-upgrade) to the committed
 # results file, newest first, under a heading that dates the run and names
 # the commit, the machine and the parameters.
 # Usage: hack/record-load.sh TABLES RESULTS PARAMETERS COMMIT

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -29,7 +30,10 @@ type config struct {
 	functionXpkg      string
 	configurationXpkg string
 	functionBinary    string // the function, as built into its package
-	dir               string // the run directory: PKI, data, logs
+	// The tools, each a binary in bin and its module under test/tools, of
+	// Crossplane core and provider-kubernetes that the suite starts with.
+	crossplaneTool, providerTool string
+	dir                          string // the run directory: PKI, data, logs
 }
 
 // A cluster is a control plane on loopback: etcd, kube-apiserver and
@@ -47,7 +51,13 @@ type cluster struct {
 
 	kubeCA, xfnCA *ca
 	function      *process
-	functionAddr  string
+	// functionBinary is the binary the function runs: the package's, or
+	// the one an upgrade installed.
+	functionBinary string
+	functionAddr   string
+	// endpoints are where the function of each package image listens, as
+	// the package runtime the suite plays deploys it.
+	endpoints sync.Map
 	// functionMetricsAddr is where the function serves its metrics: the
 	// runtime's port 8080, moved to loopback.
 	functionMetricsAddr string
@@ -56,6 +66,7 @@ type cluster struct {
 	crossplane          *process
 	crossplaneArgs      []string
 	crossplaneEnv       []string
+	crossplaneBinary    string
 	apiPort             string
 	registry            string
 	provider            *process

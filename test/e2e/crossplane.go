@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -93,7 +94,18 @@ func (c *cluster) startCrossplane(ctx context.Context) error {
 	if err := writeTLSDir(c.path("pki", "xfn-client"), xfnClient, c.xfnCA.pem); err != nil {
 		return err
 	}
-	xp, err := c.pinned("crossplane-core", crossplaneModule)
+	if err := c.create(ctx, serviceAccount("crossplane-system", "crossplane")); err != nil {
+		return err
+	}
+	return c.deployCrossplane(ctx, c.cfg.crossplaneTool)
+}
+
+// deployCrossplane does what installing or upgrading Crossplane's Helm chart
+// of a release does, for the release that the tool pins: it applies the
+// chart's RBAC and Crossplane's CRDs (init) and starts Crossplane core with
+// the chart's arguments and the kit's values.
+func (c *cluster) deployCrossplane(ctx context.Context, tool string) error {
+	xp, err := c.pinned(tool, crossplaneModule)
 	if err != nil {
 		return err
 	}
@@ -113,7 +125,7 @@ func (c *cluster) startCrossplane(ctx context.Context) error {
 	// fails until the CRDs are established: run it until it succeeds.
 	err = probe(ctx, 90*time.Second, 2*time.Second, "crossplane core init", nil, func() error {
 		p, err := c.ps.start("crossplane-init", env, "unshare", c.inPod("crossplane", c.path("crossplane-serviceaccount"),
-			filepath.Join(c.cfg.bin, "crossplane-core"), "core", "init",
+			filepath.Join(c.cfg.bin, tool), "core", "init",
 			"--cr-ds-path="+filepath.Join(xp, "cluster", "crds"), "--enable-webhooks=false",
 			"--tlsca-secret-name=crossplane-root-ca", "--tls-client-secret-name=crossplane-tls-client")...)
 		if err != nil {
@@ -132,8 +144,8 @@ func (c *cluster) startCrossplane(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cache := c.path("xpkg-cache")
-	if err := os.MkdirAll(cache, 0o750); err != nil { // Crossplane needs it to exist.
+	xpkgCache := c.path("xpkg-cache")
+	if err := os.MkdirAll(xpkgCache, 0o750); err != nil { // Crossplane needs it to exist.
 		return err
 	}
 	// The chart's arguments, and what this machine needs: the suite plays
@@ -143,9 +155,10 @@ func (c *cluster) startCrossplane(ctx context.Context) error {
 	c.crossplaneEnv = env
 	c.crossplaneMetricsAddr = addr(ports[0])
 	c.crossplaneArgs = append(append([]string{"core", "start"}, chartArgs...),
-		"--package-runtime=Function=External;Provider=External", "--enable-webhooks=false", "--cache-dir="+cache,
+		"--package-runtime=Function=External;Provider=External", "--enable-webhooks=false", "--cache-dir="+xpkgCache,
 		fmt.Sprintf("--metrics-port=%d", ports[0]), fmt.Sprintf("--health-probe-port=%d", ports[1]),
 		fmt.Sprintf("--webhook-port=%d", ports[2]))
+	c.crossplaneBinary = filepath.Join(c.cfg.bin, tool)
 	return c.runCrossplane()
 }
 
@@ -153,7 +166,7 @@ func (c *cluster) startCrossplane(ctx context.Context) error {
 func (c *cluster) runCrossplane() error {
 	var err error
 	c.crossplane, err = c.ps.start("crossplane", c.crossplaneEnv, "unshare",
-		c.inPod("crossplane", c.path("crossplane-serviceaccount"), filepath.Join(c.cfg.bin, "crossplane-core"), c.crossplaneArgs...)...)
+		c.inPod("crossplane", c.path("crossplane-serviceaccount"), c.crossplaneBinary, c.crossplaneArgs...)...)
 	return err
 }
 
@@ -201,9 +214,6 @@ func (c *cluster) writeServiceAccount(ctx context.Context, namespace, account, d
 // manager would add (testdata/platform/crossplane-system-rbac.yaml), and
 // writes its token for runCrossplane.
 func (c *cluster) crossplaneServiceAccount(ctx context.Context, chart string) error {
-	if err := c.create(ctx, serviceAccount("crossplane-system", "crossplane")); err != nil {
-		return err
-	}
 	for _, f := range []string{"clusterrole.yaml", "clusterrolebinding.yaml"} {
 		manifest, err := renderChartTemplate(filepath.Join(chart, "templates", f))
 		if err != nil {
@@ -305,24 +315,8 @@ func crossplaneChartValues(chart, kitValues string) ([]string, []string, error) 
 // which the suite cannot pull), and starts the provider as its service
 // account, with only the rights the platform gives it.
 func (c *cluster) startProvider(ctx context.Context) error {
-	pk, err := c.pinned("provider-kubernetes", providerKubernetes)
-	if err != nil {
+	if err := c.applyProviderCRDs(ctx, c.cfg.providerTool); err != nil {
 		return err
-	}
-	crds, err := filepath.Glob(filepath.Join(pk, "package", "crds", "*.yaml"))
-	if err != nil {
-		return err
-	}
-	for _, crd := range crds {
-		// The cluster-scoped Object CRD declares a conversion webhook
-		// with no service, which the API server rejects; the namespaced
-		// kubernetes.m Objects do not need it.
-		if filepath.Base(crd) == "kubernetes.crossplane.io_objects.yaml" {
-			continue
-		}
-		if err := c.applyFile(ctx, crd, nil); err != nil {
-			return err
-		}
 	}
 	if err := c.create(ctx, serviceAccount("crossplane-system", "provider-kubernetes")); err != nil {
 		return err
@@ -342,7 +336,32 @@ func (c *cluster) startProvider(ctx context.Context) error {
 	if err := writeTLSDir(c.path("pki", "provider"), webhook, c.xfnCA.pem); err != nil {
 		return err
 	}
-	return c.runProvider(ctx)
+	return c.runProvider(ctx, c.cfg.providerTool)
+}
+
+// applyProviderCRDs applies the CRDs of the provider-kubernetes release
+// that the tool pins, as its package's revision does.
+func (c *cluster) applyProviderCRDs(ctx context.Context, tool string) error {
+	pk, err := c.pinned(tool, providerKubernetes)
+	if err != nil {
+		return err
+	}
+	crds, err := filepath.Glob(filepath.Join(pk, "package", "crds", "*.yaml"))
+	if err != nil {
+		return err
+	}
+	for _, crd := range crds {
+		// The cluster-scoped Object CRD declares a conversion webhook
+		// with no service, which the API server rejects; the namespaced
+		// kubernetes.m Objects do not need it.
+		if filepath.Base(crd) == "kubernetes.crossplane.io_objects.yaml" {
+			continue
+		}
+		if err := c.applyFile(ctx, crd, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // runProvider starts provider-kubernetes as it runs in a cluster: with the
@@ -350,7 +369,7 @@ func (c *cluster) startProvider(ctx context.Context) error {
 // mount of /run/secrets, and KUBERNETES_SERVICE_HOST), which is also what
 // its InjectedIdentity provider config uses, and with the arguments and
 // environment of the platform's DeploymentRuntimeConfig.
-func (c *cluster) runProvider(ctx context.Context) error {
+func (c *cluster) runProvider(ctx context.Context, tool string) error {
 	sa := c.path("provider-serviceaccount")
 	if err := c.writeServiceAccount(ctx, "crossplane-system", "provider-kubernetes", sa); err != nil {
 		return err
@@ -370,7 +389,7 @@ func (c *cluster) runProvider(ctx context.Context) error {
 	args = append(args, fmt.Sprintf("--webhook-port=%d", ports[0]),
 		"--metrics-bind-address="+addr(ports[1]), "--health-probe-bind-addr="+addr(ports[2]))
 	c.provider, err = c.ps.start("provider-kubernetes", env, "unshare",
-		c.inPod("provider-kubernetes", sa, filepath.Join(c.cfg.bin, "provider-kubernetes"), args...)...)
+		c.inPod("provider-kubernetes", sa, filepath.Join(c.cfg.bin, tool), args...)...)
 	return err
 }
 
@@ -391,23 +410,37 @@ func (c *cluster) startRegistry(ctx context.Context) (func(), error) {
 		}
 	}()
 	c.registry = l.Addr().String()
-	for file, repo := range map[string]string{
-		c.cfg.functionXpkg:      "informaticsmatters/function-squonk2-viz",
-		c.cfg.configurationXpkg: "informaticsmatters/configuration-squonk2-viz",
-	} {
+	stop := func() { _ = srv.Close() }
+	if err := c.pushPackages(ctx, c.cfg.functionXpkg, c.cfg.configurationXpkg, packageVersion); err != nil {
+		return stop, err
+	}
+	return stop, nil
+}
+
+// The repositories of the project's packages, in the suite's registry as
+// in the public one.
+const (
+	functionRepository      = "informaticsmatters/function-squonk2-viz"
+	configurationRepository = "informaticsmatters/configuration-squonk2-viz"
+)
+
+// pushPackages pushes a Function and a Configuration package to the suite's
+// registry, tagged version.
+func (c *cluster) pushPackages(ctx context.Context, functionXpkg, configurationXpkg, version string) error {
+	for file, repo := range map[string]string{functionXpkg: functionRepository, configurationXpkg: configurationRepository} {
 		img, err := tarball.ImageFromPath(file, nil)
 		if err != nil {
-			return nil, fmt.Errorf("cannot open %s: %w", file, err)
+			return fmt.Errorf("cannot open %s: %w", file, err)
 		}
-		ref, err := name.ParseReference(c.registry + "/" + repo + ":" + packageVersion)
+		ref, err := name.ParseReference(c.registry + "/" + repo + ":" + version)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := remote.Write(ref, img, remote.WithContext(ctx)); err != nil {
-			return nil, fmt.Errorf("cannot push %s: %w", ref, err)
+			return fmt.Errorf("cannot push %s: %w", ref, err)
 		}
 	}
-	return func() { _ = srv.Close() }, nil
+	return nil
 }
 
 // functionName is the name of the project's Function package.
@@ -458,10 +491,54 @@ func (c *cluster) installFunction(ctx context.Context) error {
 	if err := c.create(ctx, secret); err != nil {
 		return err
 	}
-	if err := c.setRuntimeStatus(ctx, revision.GetName(), secret.Name); err != nil {
+	if err := c.setRuntimeStatus(ctx, revision.GetName(), c.runFor(revision)); err != nil {
+		return err
+	}
+	if err := c.playRuntime(ctx); err != nil {
 		return err
 	}
 	return c.waitCondition(ctx, unstructuredOf(gvkFunction, "", functionName), "Healthy")
+}
+
+// playRuntime keeps each revision of a package image that the suite runs
+// the function of reporting where it listens, as a package runtime does: a
+// revision Crossplane makes later (Crossplane v2.3 makes a second at
+// install) or whose status it rewrites is answered at once.
+func (c *cluster) playRuntime(ctx context.Context) error {
+	lw, err := c.listWatch(unstructuredOf(gvkFunctionRevision, "", ""), nil)
+	if err != nil {
+		return err
+	}
+	informer := cache.NewSharedIndexInformer(lw, &unstructured.Unstructured{}, 0, cache.Indexers{})
+	reassert := func(o any) {
+		r, ok := o.(*unstructured.Unstructured)
+		if !ok {
+			return
+		}
+		image, _, _ := unstructured.NestedString(r.Object, "spec", "image")
+		want, known := c.endpoints.Load(image)
+		if endpoint, _, _ := unstructured.NestedString(r.Object, "status", "endpoint"); known && endpoint != want {
+			if err := c.setRuntimeStatus(ctx, r.GetName(), want.(string)); err != nil && ctx.Err() == nil { //nolint:forcetypeassert // endpoints holds strings.
+				log.Printf("package runtime: %v", err)
+			}
+		}
+	}
+	if _, err := informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: reassert, UpdateFunc: func(_, o any) { reassert(o) },
+	}); err != nil {
+		return err
+	}
+	go informer.RunWithContext(ctx)
+	return nil
+}
+
+// runFor makes the function the suite runs now (at functionAddr) that of
+// the revision's package image, and returns its endpoint.
+func (c *cluster) runFor(revision *unstructured.Unstructured) string {
+	image, _, _ := unstructured.NestedString(revision.Object, "spec", "image")
+	endpoint := "dns:///localhost:" + strings.TrimPrefix(c.functionAddr, "127.0.0.1:")
+	c.endpoints.Store(image, endpoint)
+	return endpoint
 }
 
 // skipDependencyResolution turns the Configuration's dependency resolution
@@ -494,17 +571,16 @@ func (c *cluster) setting(variable string) string {
 // setRuntimeStatus does what the package runtime would for the revision:
 // it says where the function listens, names its TLS Secret, and reports the
 // runtime healthy.
-func (c *cluster) setRuntimeStatus(ctx context.Context, revision, tlsSecret string) error {
+func (c *cluster) setRuntimeStatus(ctx context.Context, revision, endpoint string) error {
 	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		rev := unstructuredOf(gvkFunctionRevision, "", revision)
 		if err := c.kube.Get(ctx, client.ObjectKeyFromObject(rev), rev); err != nil {
 			return err
 		}
-		port := strings.TrimPrefix(c.functionAddr, "127.0.0.1:")
-		if err := unstructured.SetNestedField(rev.Object, "dns:///localhost:"+port, "status", "endpoint"); err != nil {
+		if err := unstructured.SetNestedField(rev.Object, endpoint, "status", "endpoint"); err != nil {
 			return err
 		}
-		if err := unstructured.SetNestedField(rev.Object, tlsSecret, "status", "tlsServerSecretName"); err != nil {
+		if err := unstructured.SetNestedField(rev.Object, functionName+"-tls-server", "status", "tlsServerSecretName"); err != nil {
 			return err
 		}
 		conds, _, _ := unstructured.NestedSlice(rev.Object, "status", "conditions")
@@ -544,7 +620,10 @@ func (c *cluster) runFunction() error {
 	// certificates: on loopback, not the runtime's :9443 and :8080.
 	args := append(append([]string{}, c.functionArgs...),
 		"--address", c.functionAddr, "--metrics-address", c.functionMetricsAddr, "--tls-server-certs-dir", c.path("pki", "function"))
-	c.function, err = c.ps.start("function", c.functionEnv, c.cfg.functionBinary, args...)
+	if c.functionBinary == "" {
+		c.functionBinary = c.cfg.functionBinary
+	}
+	c.function, err = c.ps.start("function", c.functionEnv, c.functionBinary, args...)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-//go:build e2e && !load
+//go:build e2e && !load && !upgrade
 
 package e2e
 
@@ -65,7 +65,7 @@ func liveFaults(ctx context.Context, t *testing.T, m mode) {
 			}
 		}
 		time.Sleep(5 * time.Second) // The provider stays down a while: an outage, not a wait.
-		if err := c.runProvider(ctx); err != nil {
+		if err := c.runProvider(ctx, c.cfg.providerTool); err != nil {
 			t.Fatal(err)
 		}
 		for _, name := range down {

@@ -6,7 +6,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,7 +13,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -25,25 +23,6 @@ var (
 	restartBurst = flag.Int("restart-burst", 20, "how many instances are created during each restart")
 	unrelated    = flag.Int("unrelated-pods", 2000, "how many Pods that are no instance's run beside one instance, to measure what watching Pods costs")
 )
-
-var gvkXRD = schema.GroupVersionKind{Group: "apiextensions.crossplane.io", Version: "v2", Kind: "CompositeResourceDefinition"}
-
-// installAPI installs the DataVisualisation API as example/platform says,
-// with example/platform/configuration.yaml. Its dependencies are installed
-// already, but provider-kubernetes not as a package (the suite cannot pull
-// it), so dependency resolution is off.
-func installAPI(ctx context.Context) error {
-	if err := c.applyFile(ctx, filepath.Join(c.cfg.repo, "example", "platform", "configuration.yaml"), nil); err != nil {
-		return err
-	}
-	if err := c.skipDependencyResolution(ctx); err != nil {
-		return err
-	}
-	if err := c.waitCondition(ctx, unstructuredOf(gvkConfiguration, "", "configuration-squonk2-viz"), "Healthy"); err != nil {
-		return err
-	}
-	return c.waitCondition(ctx, unstructuredOf(gvkXRD, "", "datavisualisations.squonk.it"), "Established")
-}
 
 // sizes parses -sizes.
 func sizes(t *testing.T) []int {

@@ -35,6 +35,8 @@ var (
 	functionBinary    = flag.String("function-binary", "", "the function binary inside the Function package")
 	runDir            = flag.String("dir", "", "run directory for PKI, data and logs (emptied first)")
 	timingsFile       = flag.String("timings", "", "file to write the tables to")
+	crossplaneTool    = flag.String("crossplane-tool", "crossplane-core", "the tool (bin/<tool>, test/tools/<tool>) of the Crossplane core to start with")
+	providerTool      = flag.String("provider-tool", "provider-kubernetes", "the tool of the provider-kubernetes to start with")
 )
 
 // dmNamespace is the Data Manager's namespace. It enforces the restricted
@@ -68,7 +70,7 @@ func run(m *testing.M) int {
 	c = &cluster{
 		cfg: config{
 			bin: *binDir, repo: *repoDir, functionXpkg: *functionXpkg, configurationXpkg: *configurationXpkg,
-			functionBinary: *functionBinary, dir: *runDir,
+			functionBinary: *functionBinary, dir: *runDir, crossplaneTool: *crossplaneTool, providerTool: *providerTool,
 		},
 		ps: &processes{dir: *runDir},
 	}
@@ -88,7 +90,7 @@ func run(m *testing.M) int {
 	timings.add("set-up: control plane, Crossplane, provider, packages, the DataVisualisation API", time.Since(start))
 
 	code := m.Run()
-	tables := live.String() + costs.String() + timings.String() + admission + leastAuthority + grants
+	tables := live.String() + costs.String() + timings.String() + admission + leastAuthority + grants + upgrades
 	if *timingsFile != "" {
 		if err := os.WriteFile(*timingsFile, []byte(tables), 0o600); err != nil {
 			fmt.Fprintln(os.Stderr, err)

@@ -1,4 +1,4 @@
-//go:build e2e && !load
+//go:build e2e && !load && !upgrade
 
 package e2e
 

@@ -420,7 +420,7 @@ func restarts(ctx context.Context) []struct {
 		component string
 		restart   func() error
 	}{
-		{"provider-kubernetes", func() error { c.provider.stop(); return c.runProvider(ctx) }},
+		{"provider-kubernetes", func() error { c.provider.stop(); return c.runProvider(ctx, c.cfg.providerTool) }},
 		{"crossplane", func() error { c.crossplane.stop(); return c.runCrossplane() }},
 		{"kube-apiserver", func() error { c.apiserver.stop(); return c.runAPIServer(ctx) }},
 	}

@@ -29,6 +29,9 @@ var (
 	// instances, and grants that of the kit's rights by namespace, which the
 	// contract's least-authority tests fill in.
 	leastAuthority, grants string
+	// upgrades is the table of upgrades under load, which the upgrade
+	// suite fills in.
+	upgrades string
 )
 
 // A latency table collects how long live steps took, each from the event
