@@ -47,7 +47,7 @@ const upgradeVersion = "v0.2.0"
 // at least churnAtLeast in each mode, however soon the upgrade is done.
 const (
 	churnEvery   = 700 * time.Millisecond
-	churnAtLeast = 5
+	churnAtLeast = 10
 )
 
 // observeFor is how long the fleet is watched after each upgrade has
@@ -119,7 +119,7 @@ func TestUpgradesLeaveRunningSessionsAlone(t *testing.T) {
 					}
 				}
 			}
-			created.check(ctx, t, step.current)
+			created.check(ctx, t, step.id, step.current)
 		})
 		if t.Failed() {
 			upgrades = "\n" + strings.Join(rows, "\n") + "\n"
@@ -680,7 +680,7 @@ func (ch *churn) summary() string {
 // within its mode's target, turns Ready, composes exactly the mode's
 // resources and runs the current template (current, when given); each it
 // deleted left nothing; the rest are deleted and leave nothing.
-func (ch *churn) check(ctx context.Context, t *testing.T, current func(*unstructured.Unstructured) error) {
+func (ch *churn) check(ctx context.Context, t *testing.T, step string, current func(*unstructured.Unstructured) error) {
 	t.Helper()
 	for _, err := range ch.errs {
 		t.Error(err)
@@ -705,7 +705,7 @@ func (ch *churn) check(ctx context.Context, t *testing.T, current func(*unstruct
 			t.Errorf("%s mode: no instance created during the upgrade was composed", m.name)
 			continue
 		}
-		if err := live.add(m, "during an upgrade, one create every "+(2*churnEvery).String()+" → each Deployment present", took, 95, m.targets.burst50).check(); err != nil {
+		if err := live.add(m, "during the "+step+" upgrade, one create every "+(2*churnEvery).String()+" → each Deployment present", took, 95, m.targets.burst50).check(); err != nil {
 			t.Error(err)
 		}
 	}
