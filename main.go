@@ -50,7 +50,8 @@ func (c *CLI) Run() error {
 
 func main() {
 	ctx := kong.Parse(&CLI{}, kong.Description("A Crossplane composition function that composes Squonk2 data-visualisation instances.\n\n"+
-		"It reads these environment variables once, at start; the Composition's Input and each\n"+
-		"DataVisualisation's own fields win over them:\n\n"+fn.EnvironmentHelp()))
+		"It reads these environment variables at start, or, once Crossplane has fetched it, the\n"+
+		"ConfigMap SVO_SETTINGS_CONFIGMAP names, whenever it changes; the Composition's Input\n"+
+		"and each DataVisualisation's own fields win over them:\n\n"+fn.EnvironmentHelp()))
 	ctx.FatalIfErrorf(ctx.Run())
 }

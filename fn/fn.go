@@ -41,8 +41,8 @@ type Function struct {
 }
 
 // NewFunction returns a Function of the release version with the supplied
-// settings: the built-in defaults overlaid by the environment, read once at
-// start.
+// settings: the built-in defaults overlaid by the environment, read at
+// start, which the settings ConfigMap replaces once Crossplane fetched it.
 func NewFunction(log logging.Logger, s Settings, version string) *Function {
 	cm, _ := parseSettingsConfigMap(s.configMap.Value, s.configMap.From) // Settings.Validate reports a bad one.
 	return &Function{log: log, settings: s, now: time.Now, version: version, configMap: cm}
