@@ -8,7 +8,7 @@ OUTPUT := $(CURDIR)/_output
 
 # pinned is the version of module $(2) that the go.mod in folder $(1)
 # requires: each tool's version is set in one place, its module's go.mod.
-pinned = $(shell awk '$$1 == "$(2)" {print $$2}' $(1)/go.mod)
+pinned = $(shell awk '$$1 == "$(2)" {print $$2} $$1 == "require" && $$2 == "$(2)" {print $$3}' $(1)/go.mod)
 
 # Pinned tools. The crossplane CLI (crank) is built from the test module,
 # whose go.mod pins github.com/crossplane/crossplane/v2 at v2.2.1, the last
@@ -315,6 +315,7 @@ $(BIN)/kube-apiserver $(BIN)/kube-controller-manager $(BIN)/kubectl: test/tools/
 
 # Without the version, Crossplane refuses packages that constrain it.
 $(BIN)/crossplane-core $(BIN)/crossplane-core-previous: $(BIN)/%: test/tools/%/go.mod test/tools/%/go.sum
+	@[[ -n "$(call pinned,test/tools/$*,github.com/crossplane/crossplane/v2)" ]] || { echo "test/tools/$*/go.mod pins no crossplane/v2"; exit 1; }
 	go build -C test/tools/$* \
 	  -ldflags "-X github.com/crossplane/crossplane-runtime/v2/pkg/version.version=$(call pinned,test/tools/$*,github.com/crossplane/crossplane/v2)" \
 	  -o $@ github.com/crossplane/crossplane/v2/cmd/crossplane
