@@ -50,12 +50,12 @@ func NewFunction(log logging.Logger, s Settings, version string) *Function {
 
 // noTTL asks Crossplane for no call but on a change: a Ready instance whose
 // inputs do not change costs nothing. Crossplane watches everything the
-// function reads but the clock and the function's own environment: its
-// composed resources, the Pods and claim it requires, the
-// DataVisualisation, and the Composition (whose Input moves every
-// DataVisualisation to its new revision). What depends on the clock asks
-// for a call of its own (requeueBy); Crossplane's sync interval (an hour
-// by default) brings a changed environment.
+// function reads but the clock and its process environment: its composed
+// resources, what it requires (the Pods, the claim, the settings
+// ConfigMap), the DataVisualisation, and the Composition (whose Input moves
+// every DataVisualisation to its new revision). What depends on the clock
+// asks for a call of its own (requeueBy); Crossplane's sync interval (an
+// hour by default) brings a changed process environment.
 const noTTL = 0
 
 // requeueBy has Crossplane call the function again within d.
