@@ -219,7 +219,7 @@ func differences(path string, a, b *structpb.Value) []string {
 		return nil
 	}
 	if as, bs := a.GetStructValue(), b.GetStructValue(); as != nil && bs != nil {
-		keys := slices.Sorted(maps.Keys(as.GetFields()))
+		keys := slices.Collect(maps.Keys(as.GetFields()))
 		for k := range bs.GetFields() {
 			if _, ok := as.GetFields()[k]; !ok {
 				keys = append(keys, k)
