@@ -70,7 +70,7 @@ func TestRunFunctionCache(t *testing.T) {
 		f := newFunction(map[string]string{envIngressDomain: "env.example.org"})
 		xr := patched(t, minimalXR, identity(1, "1.0"))
 		run(t, f, newRequest(t, xr, "", controlled(t, "6f0fff9a", allObserved(t, "False"))))
-		rsp := run(t, f, newRequest(t, xr, "", controlled(t, "6f0fff9a", allObserved(t, "True"))))
+		rsp := run(t, f, asApplied(t, f, newRequest(t, xr, "", controlled(t, "6f0fff9a", allObserved(t, "True")))))
 		if got := rsp.GetDesired().GetResources()["deployment"].GetReady(); got.String() != "READY_TRUE" {
 			t.Errorf("the Deployment became ready, but the cached answer says %s", got)
 		}

@@ -92,8 +92,9 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	if !tpl.current {
 		resources = withTemplate(comp.mode, resources, tpl.pod)
 	}
-	setResources(rsp, req, comp.mode, resources)
-	setStarted(rsp, req, readStart(req, comp.mode, comp.start))
+	states := comp.mode.states(req, resources)
+	setResources(rsp, comp.mode, resources, states)
+	setStarted(rsp, req, readStart(req, comp.mode, comp.start, states[nameDeployment]))
 	f.log.Debug("Composed the viz instance", "tag", req.GetMeta().GetTag(), "url", comp.url)
 	return rsp, nil
 }

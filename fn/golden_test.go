@@ -57,7 +57,8 @@ func TestRunFunctionGolden(t *testing.T) {
 			if tc.observed != nil {
 				observed = tc.observed(t)
 			}
-			rsp := run(t, newFunction(tc.env), newRequest(t, toStruct(t, tc.xr), tc.input, observed))
+			f := newFunction(tc.env)
+			rsp := run(t, f, asApplied(t, f, newRequest(t, toStruct(t, tc.xr), tc.input, observed)))
 
 			golden := filepath.Join("testdata", "golden", name+".yaml")
 			if *update {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/structpb"
 	"sigs.k8s.io/yaml"
 
@@ -275,4 +276,44 @@ func conditionOf(rsp *fnv1.RunFunctionResponse, typ string) *fnv1.Condition {
 		}
 	}
 	return nil
+}
+
+// withPodTemplate sets the Pod template of an observed Deployment of the
+// mode (in the provider mode, of its Object's manifest).
+func withPodTemplate(t *testing.T, m mode, r *fnv1.Resource, pod *structpb.Value) *fnv1.Resource {
+	t.Helper()
+	path := templatePath(m)
+	parent := r.GetResource()
+	for _, f := range path[:len(path)-1] {
+		next := parent.GetFields()[f].GetStructValue()
+		if next == nil {
+			next = &structpb.Struct{Fields: map[string]*structpb.Value{}}
+			parent.Fields[f] = structpb.NewStructValue(next)
+		}
+		parent = next
+	}
+	parent.Fields[path[len(path)-1]] = pod
+	return r
+}
+
+// asApplied returns the request with its observed Deployment as Crossplane
+// observes it once it has applied what f composes: with the Pod template f
+// composes, unless the fixture carries one of its own.
+func asApplied(t *testing.T, f *Function, req *fnv1.RunFunctionRequest) *fnv1.RunFunctionRequest {
+	t.Helper()
+	for _, m := range []mode{modeProvider, modeDirect} {
+		name := string(m.composedName(nameDeployment))
+		observed, ok := req.GetObserved().GetResources()[name]
+		if !ok || podTemplateOf(m, observed.GetResource()) != nil {
+			continue
+		}
+		first := proto.Clone(req).(*fnv1.RunFunctionRequest) //nolint:forcetypeassert // A clone has its original's type.
+		delete(first.GetObserved().GetResources(), name)
+		composed, ok := run(t, f, first).GetDesired().GetResources()[name]
+		if !ok {
+			t.Fatalf("asApplied: the function composes no %s", name)
+		}
+		withPodTemplate(t, m, observed, podTemplateOf(m, composed.GetResource()))
+	}
+	return req
 }

@@ -67,16 +67,27 @@ func (m mode) resources(ms []manifest, pc providerConfigRef) (map[resource.Name]
 	return out, nil
 }
 
-// state returns how far the composed resource that carries an object has
-// got, from what Crossplane observes of it.
-func (m mode) state(req *fnv1.RunFunctionRequest, object resource.Name) state {
-	r, ok := req.GetObserved().GetResources()[string(m.composedName(object))]
-	switch {
-	case !ok:
-		return stateMissing
-	case m == modeDirect:
-		return directState(object, r.GetResource())
-	default:
-		return objectState(r.GetResource())
+// states returns how far each composed resource has got, from what
+// Crossplane observes of it and what this call composes. Crossplane observes
+// before it applies: a Deployment whose observed Pod template lacks part of
+// the one composed now is about to roll out, whatever its old Pod says, so
+// that an instance is never Ready on the Pod of its previous spec.
+func (m mode) states(req *fnv1.RunFunctionRequest, desired map[resource.Name]*structpb.Struct) map[resource.Name]state {
+	out := make(map[resource.Name]state, len(composedNames))
+	for _, object := range composedNames {
+		r, ok := req.GetObserved().GetResources()[string(m.composedName(object))]
+		switch {
+		case !ok:
+			out[object] = stateMissing
+		case m == modeDirect:
+			out[object] = directState(object, r.GetResource())
+		default:
+			out[object] = objectState(r.GetResource())
+		}
+		if object == nameDeployment && out[object] == stateReady &&
+			!covers(podTemplateOf(m, r.GetResource()), podTemplateOf(m, desired[nameDeployment])) {
+			out[object] = stateUpdating
+		}
 	}
+	return out
 }

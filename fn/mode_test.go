@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
 	"github.com/crossplane/function-sdk-go/resource"
@@ -48,7 +49,12 @@ func TestModesComposeTheSameManifests(t *testing.T) {
 	}
 }
 
-func TestModeState(t *testing.T) {
+// TestModeStates checks how far each mode says a composed resource has got,
+// from what Crossplane observes and what the call composes.
+func TestModeStates(t *testing.T) {
+	pod := structpb.NewStructValue(toStruct(t, `{spec: {containers: [{name: viz, image: "app:1"}]}}`))
+	newPod := structpb.NewStructValue(toStruct(t, `{spec: {containers: [{name: viz, image: "app:2"}]}}`))
+	defaulted := structpb.NewStructValue(toStruct(t, `{spec: {containers: [{name: viz, image: "app:1", imagePullPolicy: IfNotPresent}], restartPolicy: Always}}`))
 	cases := map[string]struct {
 		reason   string
 		mode     mode
@@ -71,6 +77,24 @@ func TestModeState(t *testing.T) {
 			mode:   modeProvider, object: nameService,
 			observed: map[string]*fnv1.Resource{"service": observedObject(t, "True", "True")},
 			want:     stateReady,
+		},
+		"ProviderDeploymentOfThisTemplate": {
+			reason: "A Ready Object whose manifest carries the Pod template composed now is ready.",
+			mode:   modeProvider, object: nameDeployment,
+			observed: map[string]*fnv1.Resource{"deployment": withPodTemplate(t, modeProvider, observedObject(t, "True", "True"), pod)},
+			want:     stateReady,
+		},
+		"ProviderDeploymentOfAnOlderTemplate": {
+			reason: "A Ready Object whose manifest carries another Pod template is about to roll out: its Ready is the old Pod's.",
+			mode:   modeProvider, object: nameDeployment,
+			observed: map[string]*fnv1.Resource{"deployment": withPodTemplate(t, modeProvider, observedObject(t, "True", "True"), newPod)},
+			want:     stateUpdating,
+		},
+		"ProviderUnreadyDeploymentOfAnOlderTemplate": {
+			reason: "An Object that is not Ready stays not ready, whatever its template.",
+			mode:   modeProvider, object: nameDeployment,
+			observed: map[string]*fnv1.Resource{"deployment": withPodTemplate(t, modeProvider, observedObject(t, "False", "True"), newPod)},
+			want:     stateUnready,
 		},
 		"DirectMissing": {
 			reason: "A Service Crossplane has not created is missing.",
@@ -95,23 +119,32 @@ func TestModeState(t *testing.T) {
 			want:     stateReady,
 		},
 		"DirectDeploymentRolledOut": {
-			reason: "A Deployment is ready once rolled out.",
+			reason: "A Deployment is ready once rolled out, its template the one composed now with the API server's defaults.",
 			mode:   modeDirect, object: nameDeployment,
-			observed: map[string]*fnv1.Resource{"deployment-direct": observedDirect(t, nameDeployment, rolledOutStatus)},
+			observed: map[string]*fnv1.Resource{"deployment-direct": withPodTemplate(t, modeDirect, observedDirect(t, nameDeployment, rolledOutStatus), defaulted)},
 			want:     stateReady,
+		},
+		"DirectDeploymentRolledOutOnAnOlderTemplate": {
+			reason: "A rolled-out Deployment observed before this call's new template is applied is about to roll out.",
+			mode:   modeDirect, object: nameDeployment,
+			observed: map[string]*fnv1.Resource{"deployment-direct": withPodTemplate(t, modeDirect, observedDirect(t, nameDeployment, rolledOutStatus), newPod)},
+			want:     stateUpdating,
 		},
 		"DirectDeploymentNotRolledOut": {
 			reason: "A Deployment without status is not ready.",
 			mode:   modeDirect, object: nameDeployment,
-			observed: map[string]*fnv1.Resource{"deployment-direct": observedDirect(t, nameDeployment, "")},
+			observed: map[string]*fnv1.Resource{"deployment-direct": withPodTemplate(t, modeDirect, observedDirect(t, nameDeployment, ""), pod)},
 			want:     stateUnready,
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
+			desired := map[resource.Name]*structpb.Struct{
+				nameDeployment: withPodTemplate(t, tc.mode, &fnv1.Resource{Resource: &structpb.Struct{Fields: map[string]*structpb.Value{}}}, pod).GetResource(),
+			}
 			req := &fnv1.RunFunctionRequest{Observed: &fnv1.State{Resources: tc.observed}}
-			if got := tc.mode.state(req, tc.object); got != tc.want {
-				t.Errorf("%s\n%s.state(..., %s): want %s, got %s", tc.reason, tc.mode, tc.object, tc.want, got)
+			if got := tc.mode.states(req, desired)[tc.object]; got != tc.want {
+				t.Errorf("%s\n%s.states(...)[%s]: want %s, got %s", tc.reason, tc.mode, tc.object, tc.want, got)
 			}
 		})
 	}

@@ -53,6 +53,11 @@ const (
 	// stateUnready: it exists, but is not ready (for the Deployment: not
 	// rolled out), or, for an Object, its last sync failed.
 	stateUnready
+	// stateUpdating: it was ready, but for what it was before a change not
+	// yet rolled out: a Deployment observed before this call applies its new
+	// Pod template, or an Object whose provider has not yet synced its new
+	// spec.
+	stateUpdating
 	// stateReady: it is ready (for an Object: Ready and Synced).
 	stateReady
 )
@@ -63,16 +68,18 @@ func (s state) String() string {
 		return "ready"
 	case stateUnready:
 		return "not ready"
+	case stateUpdating:
+		return "being updated"
 	default:
 		return "not created yet"
 	}
 }
 
 // setResources adds the composed resources to the response, each under its
-// mode's name and with its readiness from what Crossplane observes of it,
-// leaves those of earlier pipeline steps as they were, and says on the
-// ResourcesReady condition what the instance waits for.
-func setResources(rsp *fnv1.RunFunctionResponse, req *fnv1.RunFunctionRequest, m mode, resources map[resource.Name]*structpb.Struct) {
+// mode's name and ready only in the state stateReady, leaves those of earlier
+// pipeline steps as they were, and says on the ResourcesReady condition what
+// the instance waits for.
+func setResources(rsp *fnv1.RunFunctionResponse, m mode, resources map[resource.Name]*structpb.Struct, states map[resource.Name]state) {
 	if rsp.GetDesired() == nil {
 		rsp.Desired = &fnv1.State{}
 	}
@@ -83,7 +90,7 @@ func setResources(rsp *fnv1.RunFunctionResponse, req *fnv1.RunFunctionRequest, m
 	for _, object := range composedNames {
 		name := string(m.composedName(object))
 		ready := fnv1.Ready_READY_TRUE
-		if s := m.state(req, object); s != stateReady {
+		if s := states[object]; s != stateReady {
 			ready = fnv1.Ready_READY_FALSE
 			waiting = append(waiting, name+" "+s.String())
 		}
@@ -97,11 +104,14 @@ func setResources(rsp *fnv1.RunFunctionResponse, req *fnv1.RunFunctionRequest, m
 }
 
 // objectState returns the state of an observed provider-kubernetes Object.
-// It reads only the Object's conditions, straight from the request, rather
-// than converting the Object (whose status holds the whole live object) to a
-// map.
+// It reads only the Object's generation and conditions, straight from the
+// request, rather than converting the Object (whose status holds the whole
+// live object) to a map. An Object whose spec changed since
+// provider-kubernetes last synced it (its Synced condition's
+// observedGeneration is behind its generation) is being updated: its Ready
+// condition is still that of what it applied before.
 func objectState(o *structpb.Struct) state {
-	ready, synced := false, true
+	ready, synced, syncedGeneration := false, true, 0.0
 	for _, c := range o.GetFields()["status"].GetStructValue().GetFields()["conditions"].GetListValue().GetValues() {
 		cs := c.GetStructValue().GetFields()
 		status := cs["status"].GetStringValue()
@@ -110,10 +120,15 @@ func objectState(o *structpb.Struct) state {
 			ready = status == "True"
 		case "Synced":
 			synced = status != "False"
+			syncedGeneration = cs["observedGeneration"].GetNumberValue()
 		}
 	}
-	if ready && synced {
-		return stateReady
+	generation := o.GetFields()["metadata"].GetStructValue().GetFields()["generation"].GetNumberValue()
+	switch {
+	case !ready || !synced:
+		return stateUnready
+	case syncedGeneration != 0 && syncedGeneration < generation:
+		return stateUpdating
 	}
-	return stateUnready
+	return stateReady
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/google/cel-go/cel"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/structpb"
 	"sigs.k8s.io/yaml"
 
 	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
@@ -22,6 +23,16 @@ func TestObjectState(t *testing.T) {
 		"ReadyUnsynced":  {reason: "Ready=True with Synced=False is not ready.", object: observedObject(t, "True", "False"), want: stateUnready},
 		"ReadyNoSynced":  {reason: "Ready=True without a Synced condition is ready.", object: observedObject(t, "True", ""), want: stateReady},
 		"ReadyAndSynced": {reason: "Ready=True and Synced=True is ready.", object: observedObject(t, "True", "True"), want: stateReady},
+		"SyncedThisGeneration": {
+			reason: "Ready=True, synced at the Object's generation, is ready.",
+			object: &fnv1.Resource{Resource: toStruct(t, `{metadata: {generation: 2}, status: {conditions: [{type: Ready, status: "True"}, {type: Synced, status: "True", observedGeneration: 2}]}}`)},
+			want:   stateReady,
+		},
+		"SyncedAnEarlierGeneration": {
+			reason: "An Object whose spec changed since its provider synced it is being updated: its Ready is that of what it applied before.",
+			object: &fnv1.Resource{Resource: toStruct(t, `{metadata: {generation: 3}, status: {conditions: [{type: Ready, status: "True"}, {type: Synced, status: "True", observedGeneration: 2}]}}`)},
+			want:   stateUpdating,
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -32,12 +43,25 @@ func TestObjectState(t *testing.T) {
 	}
 }
 
+// earlierPod is the Pod template of an instance's earlier spec.
+const earlierPod = `{spec: {containers: [{name: viz, image: "app:0.9"}]}}`
+
+// specChangedXR is minimalXR after its spec changed: its status.template
+// records the Pod template composed for the earlier spec.
+const specChangedXR = minimalXR + `
+status:
+  template:
+    pod: ` + earlierPod + `
+    forSpec: sha256:0000000000000000000000000000000000000000000000000000000000000000
+`
+
 // TestRunFunctionReadiness checks that composed readiness follows the
 // observed Objects, and that the XR's ResourcesReady condition says why.
 func TestRunFunctionReadiness(t *testing.T) {
 	cases := map[string]struct {
 		reason    string
 		input     string
+		xr        string // minimalXR unless set
 		observed  func(t *testing.T) map[string]*fnv1.Resource
 		wantReady map[string]fnv1.Ready
 		wantCond  *fnv1.Condition
@@ -130,6 +154,42 @@ func TestRunFunctionReadiness(t *testing.T) {
 				Target: fnv1.Target_TARGET_COMPOSITE.Enum(),
 			},
 		},
+		"ReadyOnThePodOfAnEarlierSpec": {
+			reason: "Crossplane observes before it applies: once the spec changed, a Ready Object whose manifest carries the earlier Pod template is about to roll out, so the XR is not Ready on the old Pod.",
+			xr:     specChangedXR,
+			observed: func(t *testing.T) map[string]*fnv1.Resource {
+				t.Helper()
+				o := allObserved(t, "True")
+				withPodTemplate(t, modeProvider, o["deployment"], structpb.NewStructValue(toStruct(t, earlierPod)))
+				return o
+			},
+			wantReady: map[string]fnv1.Ready{"deployment": fnv1.Ready_READY_FALSE, "service": fnv1.Ready_READY_TRUE, "ingress": fnv1.Ready_READY_TRUE},
+			wantCond: &fnv1.Condition{
+				Type: typeResourcesReady, Status: fnv1.Status_STATUS_CONDITION_FALSE, Reason: reasonWaiting,
+				Message: ptrTo("Waiting for: deployment being updated"),
+				Target:  fnv1.Target_TARGET_COMPOSITE.Enum(),
+			},
+		},
+		"DirectRolledOutOnThePodOfAnEarlierSpec": {
+			reason: "In the direct mode, once the spec changed, a rolled-out Deployment observed before this call's new Pod template is applied is not ready.",
+			input:  directInput,
+			xr:     specChangedXR,
+			observed: func(t *testing.T) map[string]*fnv1.Resource {
+				t.Helper()
+				return map[string]*fnv1.Resource{
+					"deployment-direct": withPodTemplate(t, modeDirect, observedDirect(t, nameDeployment, rolledOutStatus),
+						structpb.NewStructValue(toStruct(t, earlierPod))),
+					"service-direct": observedDirect(t, nameService, ""),
+					"ingress-direct": observedDirect(t, nameIngress, ""),
+				}
+			},
+			wantReady: map[string]fnv1.Ready{"deployment-direct": fnv1.Ready_READY_FALSE, "service-direct": fnv1.Ready_READY_TRUE, "ingress-direct": fnv1.Ready_READY_TRUE},
+			wantCond: &fnv1.Condition{
+				Type: typeResourcesReady, Status: fnv1.Status_STATUS_CONDITION_FALSE, Reason: reasonWaiting,
+				Message: ptrTo("Waiting for: deployment-direct being updated"),
+				Target:  fnv1.Target_TARGET_COMPOSITE.Enum(),
+			},
+		},
 		"AllReady": {
 			reason: "When every Object is Ready, every composed resource is ready and the condition is True.",
 			observed: func(t *testing.T) map[string]*fnv1.Resource {
@@ -146,7 +206,11 @@ func TestRunFunctionReadiness(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			f := newFunction(map[string]string{envIngressDomain: "env.example.org"})
-			rsp := run(t, f, newRequest(t, toStruct(t, minimalXR), tc.input, tc.observed(t)))
+			xr := minimalXR
+			if tc.xr != "" {
+				xr = tc.xr
+			}
+			rsp := run(t, f, asApplied(t, f, newRequest(t, toStruct(t, xr), tc.input, tc.observed(t))))
 			got := map[string]fnv1.Ready{}
 			for n, r := range rsp.GetDesired().GetResources() {
 				got[n] = r.GetReady()

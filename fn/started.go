@@ -75,12 +75,13 @@ type startState struct {
 	failing bool
 }
 
-// readStart says how far the instance's start has got, from its Deployment
-// (as Crossplane observes it), its Pods and its claim (as the function
-// required them): started once its Deployment is ready, else the first
-// failure it finds, in the order a start meets them, else starting.
-func readStart(req *fnv1.RunFunctionRequest, m mode, s start) startState {
-	if m.state(req, nameDeployment) == stateReady {
+// readStart says how far the instance's start has got, from its
+// Deployment's state and, as Crossplane observes them, its Deployment, its
+// Pods and its claim (as the function required them): started once its
+// Deployment is ready, else the first failure it finds, in the order a start
+// meets them, else starting.
+func readStart(req *fnv1.RunFunctionRequest, m mode, s start, deployment state) startState {
+	if deployment == stateReady {
 		return startState{reason: reasonStarted}
 	}
 	if claims, fetched := req.GetRequiredResources()[requiredClaim]; fetched && len(claims.GetItems()) == 0 {

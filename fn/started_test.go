@@ -142,7 +142,8 @@ func TestRunFunctionSaysWhyItHasNotStarted(t *testing.T) {
 			if tc.required != nil {
 				req.RequiredResources = tc.required(t)
 			}
-			rsp := run(t, newFunction(map[string]string{envIngressDomain: "env.example.org"}), req)
+			f := newFunction(map[string]string{envIngressDomain: "env.example.org"})
+			rsp := run(t, f, asApplied(t, f, req))
 			got := conditionOf(rsp, typeStarted)
 			if diff := cmp.Diff(tc.want, got, protocmp.Transform()); diff != "" {
 				t.Errorf("%s\n%s condition: -want, +got:\n%s", tc.reason, typeStarted, diff)
