@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -108,4 +109,42 @@ func subset(path string, want, got any) []string {
 		}
 		return nil
 	}
+}
+
+// readiness says what an instance's readiness rests on, for a failure
+// message: its Ready and ResourcesReady conditions, its Deployment's
+// Objects (generation and conditions), its Deployment's generation and
+// status, and its Pods.
+func readiness(ctx context.Context, name string) string {
+	var says []string
+	xr := xrRef(name)
+	if err := c.kube.Get(ctx, client.ObjectKeyFromObject(xr), xr); err == nil {
+		for _, typ := range []string{"Ready", "ResourcesReady"} {
+			s, r, m := condition(xr, typ)
+			says = append(says, fmt.Sprintf("%s=%s %s %q", typ, s, r, m))
+		}
+	}
+	objects := &unstructured.UnstructuredList{}
+	objects.SetGroupVersionKind(gvkObject.GroupVersion().WithKind("ObjectList"))
+	if err := c.kube.List(ctx, objects, client.InNamespace(dmNamespace), client.MatchingLabels{"crossplane.io/composite": name}); err == nil {
+		for _, o := range objects.Items {
+			if kind, _, _ := unstructured.NestedString(o.Object, "spec", "forProvider", "manifest", "kind"); kind != "Deployment" {
+				continue
+			}
+			conds, _, _ := unstructured.NestedSlice(o.Object, "status", "conditions")
+			says = append(says, fmt.Sprintf("Object %s generation %d, conditions %v", o.GetName(), o.GetGeneration(), conds))
+		}
+	}
+	d := deploymentRef(name)
+	if err := c.kube.Get(ctx, client.ObjectKeyFromObject(d), d); err == nil {
+		says = append(says, fmt.Sprintf("Deployment generation %d, status %+v", d.Generation, d.Status))
+	}
+	pods := &corev1.PodList{}
+	if err := c.kube.List(ctx, pods, client.InNamespace(dmNamespace), client.MatchingLabels{"deployment": name}); err == nil {
+		for i := range pods.Items {
+			p := &pods.Items[i]
+			says = append(says, fmt.Sprintf("Pod %s %s ready=%t deleting=%t", p.Name, p.Status.Phase, podReady(p), p.DeletionTimestamp != nil))
+		}
+	}
+	return strings.Join(says, "; ")
 }

@@ -165,7 +165,7 @@ func imageTagChangeRollsOut(ctx context.Context, t *testing.T, m mode, name stri
 		return got == image
 	})
 	if status, _, _ := condition(xr, "Ready"); status == "True" {
-		t.Fatal("the DataVisualisation is Ready before its new Pod runs")
+		t.Fatalf("the DataVisualisation is Ready before its new Pod runs: %s", readiness(ctx, name))
 	}
 	timePodReadyToReady(ctx, t, m, name, "imageTag changed: new Pod Ready → DataVisualisation Ready")
 }

@@ -188,7 +188,7 @@ func podReadyToReadyOf(ctx context.Context, name string) (time.Duration, error) 
 		return 0, fmt.Errorf("%s Ready: %w", name, err)
 	}
 	if readyAt.Before(podAt) {
-		return 0, fmt.Errorf("%s was Ready before its new Pod was", name)
+		return 0, fmt.Errorf("%s was Ready before its new Pod was: %s", name, readiness(ctx, name))
 	}
 	return readyAt.Sub(podAt), nil
 }
