@@ -8,18 +8,23 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
 // A RuntimeContainer is what a kit file's DeploymentRuntimeConfig gives the
-// package runtime container: its arguments, and its environment with each
-// envFrom ConfigMap of the same file resolved, as NAME=value.
+// package runtime container: its arguments, its resources, and its
+// environment as NAME=value, with each envFrom ConfigMap of the same file
+// and each resourceFieldRef resolved as the kubelet resolves them.
 type RuntimeContainer struct {
-	Args []string
-	Env  []string
+	Args      []string
+	Env       []string
+	Resources corev1.ResourceRequirements
 }
 
 // kitObject is the part of a kit object these helpers read.
@@ -64,7 +69,7 @@ func KitRuntimeContainer(file string) (RuntimeContainer, error) {
 		if ct.Name != "package-runtime" {
 			continue
 		}
-		rc := RuntimeContainer{Args: ct.Args}
+		rc := RuntimeContainer{Args: ct.Args, Resources: ct.Resources}
 		for _, from := range ct.EnvFrom {
 			if from.ConfigMapRef == nil {
 				return RuntimeContainer{}, fmt.Errorf("%s: only envFrom ConfigMaps are read", file)
@@ -78,9 +83,45 @@ func KitRuntimeContainer(file string) (RuntimeContainer, error) {
 			}
 		}
 		for _, e := range ct.Env {
-			rc.Env = append(rc.Env, e.Name+"="+e.Value)
+			v, err := envValue(e, ct.Resources)
+			if err != nil {
+				return RuntimeContainer{}, fmt.Errorf("%s: env %s: %w", file, e.Name, err)
+			}
+			rc.Env = append(rc.Env, e.Name+"="+v)
 		}
 		return rc, nil
 	}
 	return RuntimeContainer{}, fmt.Errorf("no package-runtime container in a DeploymentRuntimeConfig of %s", file)
+}
+
+// envValue is an environment variable's value: its own, or a resource limit
+// of its container, divided by the divisor and rounded up, as the kubelet
+// gives a resourceFieldRef (so that GOMAXPROCS is the CPU limit rounded up
+// to whole CPUs, and GOMEMLIMIT the memory limit in bytes).
+func envValue(e corev1.EnvVar, resources corev1.ResourceRequirements) (string, error) {
+	if e.ValueFrom == nil {
+		return e.Value, nil
+	}
+	ref := e.ValueFrom.ResourceFieldRef
+	if ref == nil {
+		return "", errors.New("only a value or a resourceFieldRef is read")
+	}
+	name, ok := strings.CutPrefix(ref.Resource, "limits.")
+	limit, set := resources.Limits[corev1.ResourceName(name)]
+	if !ok || !set {
+		return "", fmt.Errorf("resourceFieldRef %s: only a limit the container sets is read", ref.Resource)
+	}
+	divisor := ref.Divisor
+	if divisor.IsZero() {
+		divisor = resource.MustParse("1")
+	}
+	if name == string(corev1.ResourceCPU) {
+		return strconv.FormatInt(ceilDiv(limit.MilliValue(), divisor.MilliValue()), 10), nil
+	}
+	return strconv.FormatInt(ceilDiv(limit.Value(), divisor.Value()), 10), nil
+}
+
+// ceilDiv is a / b rounded up, for positive numbers.
+func ceilDiv(a, b int64) int64 {
+	return (a + b - 1) / b
 }
