@@ -99,8 +99,9 @@ fmt: $(GOLANGCI_LINT) ## Format the code as the linters want it.
 	cd test && $(GOLANGCI_LINT) fmt --config ../.golangci.yml ./...
 
 .PHONY: test-unit
-test-unit: ## Unit tests of the function, with the race detector and coverage.
+test-unit: ## Unit tests of the function, and of the suites' own helpers, with the race detector and coverage.
 	go test -race -cover ./...
+	cd test && go test -race -cover ./internal/...
 
 FUZZTIME ?= 60s
 
@@ -156,6 +157,24 @@ LOAD_UNRELATED_PODS ?= 2000
 .PHONY: e2e-load
 e2e-load: $(E2E_TOOLS) xpkg ## The load benchmark: bursts of LOAD_SIZES, the cost at rest, restarts under load (about 25 minutes); tables in _output/e2e-load.md.
 	@$(call e2e-run,e2e$(COMMA)load,e2e-load,60m,-sizes=$(LOAD_SIZES) -rest=$(LOAD_REST) -restart-burst=$(LOAD_RESTART_BURST) -unrelated-pods=$(LOAD_UNRELATED_PODS))
+
+# The ceiling benchmark's parameters: the fleet sizes it grows to, and the
+# instances each batch creates at once.
+CEILING_SIZES ?= 200,1000,2000
+CEILING_BATCH ?= 100
+CEILING_DATA  := $(OUTPUT)/e2e-ceiling.json
+
+.PHONY: e2e-ceiling
+e2e-ceiling: $(E2E_TOOLS) xpkg ## The ceiling benchmark: a fleet grown in batches to each of CEILING_SIZES, both modes, with the kit's sizing (about 80 minutes); tables in _output/e2e-ceiling.md, figures and plot in _output/e2e-ceiling.{json,svg}.
+	@$(call e2e-run,e2e$(COMMA)load$(COMMA)ceiling,e2e-ceiling,150m,-ceiling=$(CEILING_SIZES) -batch=$(CEILING_BATCH) -rest=$(LOAD_REST) -ceiling-data=$(CEILING_DATA))
+
+.PHONY: e2e-ceiling-record
+e2e-ceiling-record: ## Run the ceiling benchmark, add its tables, dated, to test/e2e/ceiling-results.md, and its figures and plot to docs/.
+	@commit=$$(git rev-parse --short HEAD); \
+	[[ -z $$(git status --porcelain -- ':!*.md') ]] || commit="$$commit (with uncommitted changes)"; \
+	$(MAKE) --no-print-directory e2e-ceiling && \
+	hack/record-load.sh $(OUTPUT)/e2e-ceiling.md test/e2e/ceiling-results.md "CEILING_SIZES=$(CEILING_SIZES) CEILING_BATCH=$(CEILING_BATCH) LOAD_REST=$(LOAD_REST)" "$$commit" && \
+	cp $(CEILING_DATA) docs/sizing.json && cp $(CEILING_DATA:.json=.svg) docs/sizing.svg
 
 # The release the upgrade suite upgrades from, built from git history with
 # its own Makefile: the last release tag once there is one; until then the

@@ -6,10 +6,13 @@
 // registry. It replays what the Squonk2 Data Manager does and checks what
 // lands in the API server.
 //
-// It is two suites of one code base: the contract (`make e2e`, the build tag
-// e2e), which checks behaviour, and the load benchmark (`make e2e-load`, the
-// tags e2e and load), which measures bursts, restarts under load and the
-// cost at rest. README.md says what each runs.
+// It is four suites of one code base: the contract (`make e2e`, the build
+// tag e2e) and upgrades under load (`make e2e-upgrade`, the tags e2e and
+// upgrade), which check behaviour, and two benchmarks: the load benchmark
+// (`make e2e-load`, the tags e2e and load), which measures bursts, restarts
+// under load and the cost at rest, and the ceiling benchmark (`make
+// e2e-ceiling`, the tags e2e, load and ceiling), which measures what one
+// control plane holds. README.md says what each runs.
 package e2e
 
 import (
@@ -90,7 +93,7 @@ func run(m *testing.M) int {
 	timings.add("set-up: control plane, Crossplane, provider, packages, the DataVisualisation API", time.Since(start))
 
 	code := m.Run()
-	tables := live.String() + costs.String() + timings.String() + admission + leastAuthority + grants + upgrades
+	tables := live.String() + costs.String() + timings.String() + admission + leastAuthority + grants + upgrades + ceiling
 	if *timingsFile != "" {
 		if err := os.WriteFile(*timingsFile, []byte(tables), 0o600); err != nil {
 			fmt.Fprintln(os.Stderr, err)

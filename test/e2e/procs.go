@@ -22,6 +22,7 @@ import (
 // A process is a program the suite started, and owns.
 type process struct {
 	name string
+	env  []string // what the suite set, on top of its own environment
 	cmd  *exec.Cmd
 	log  string
 	done chan struct{}
@@ -78,7 +79,7 @@ func (ps *processes) start(name string, env []string, bin string, args ...string
 		_ = f.Close()
 		return nil, fmt.Errorf("cannot start %s: %w", name, err)
 	}
-	p := &process{name: name, cmd: cmd, log: log, done: make(chan struct{})}
+	p := &process{name: name, env: env, cmd: cmd, log: log, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
 		_ = f.Close()

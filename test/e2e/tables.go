@@ -3,7 +3,9 @@
 package e2e
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -32,6 +34,9 @@ var (
 	// upgrades is the table of upgrades under load, which the upgrade
 	// suite fills in.
 	upgrades string
+	// ceiling is the table of the fleet at each size, which the ceiling
+	// benchmark fills in.
+	ceiling string
 )
 
 // A latency table collects how long live steps took, each from the event
@@ -152,7 +157,35 @@ func (ct *costTable) String() string {
 			t.set(r.what+" | "+m.what+" per instance"+unit, r.mode, fmt.Sprintf("%.1f", r.counters[i]))
 		}
 	}
-	return t.markdown("instances | component", "CPU s", "CPU ms per instance", "resident MiB", "resident KiB per instance")
+	return t.markdown("instances | component", "CPU s", "CPU ms per instance", "resident MiB", "resident KiB per instance") + ct.requests()
+}
+
+// minRequests is the fewest requests of a kind per instance that the
+// requests table shows.
+const minRequests = 0.5
+
+// requests is the table of the API server's requests per instance by verb
+// and resource, for each row that counted any: where an instance's
+// requests go.
+func (ct *costTable) requests() string {
+	var t sideBySide
+	for _, r := range ct.rows {
+		unit := ""
+		if r.perTime == time.Minute {
+			unit = " per minute"
+		}
+		kinds := slices.Sorted(maps.Keys(r.requests))
+		slices.SortStableFunc(kinds, func(a, b string) int { return cmp.Compare(r.requests[b], r.requests[a]) })
+		for _, kind := range kinds {
+			if r.requests[kind] >= minRequests {
+				t.set(r.what+" | "+kind, r.mode, fmt.Sprintf("%.1f%s", r.requests[kind], unit))
+			}
+		}
+	}
+	if len(t.keys) == 0 {
+		return ""
+	}
+	return t.markdown("instances | API server requests per instance, by verb and resource", "requests")
 }
 
 // A timingTable collects how long the set-up and each test took.

@@ -1,0 +1,258 @@
+//go:build e2e && load && ceiling
+
+package e2e
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/informaticsmatters/function-squonk2-viz/test/internal/sizing"
+)
+
+// The ceiling benchmark's parameters: `make e2e-ceiling` passes them.
+var (
+	ceilingSizes = flag.String("ceiling", "200,1000,2000", "the fleet sizes, comma-separated, ascending: the fleet grows to each in batches, and is measured at rest")
+	batchSize    = flag.Int("batch", 100, "how many instances each batch creates at once")
+	batchTimeout = flag.Duration("batch-timeout", 15*time.Minute, "how long a batch may take to turn Ready before the fleet is said to have broken")
+	ceilingData  = flag.String("ceiling-data", "", "the file to write the figures of each size to, as JSON, with their plot beside it (.svg)")
+)
+
+// TestLoadCeiling finds what one control plane on this machine holds, with
+// the kit's sizing: in each mode, the fleet grows in batches of -batch
+// instances, each created at once and Ready (its Pods run by the suite's
+// kubelet) before the next, to each of -ceiling, where each component's CPU
+// at rest and resident memory are measured. A size whose batch does not turn
+// Ready within -batch-timeout breaks the fleet: what broke is reported and
+// the mode stops growing. The fleet is deleted at the end.
+func TestLoadCeiling(t *testing.T) {
+	targets := ceilingTargets(t)
+	var points []sizing.Point
+	inEachMode(t, func(ctx context.Context, t *testing.T, m mode) {
+		var fleet []string
+		defer func() { deleteFleet(ctx, t, m, fleet) }()
+		for _, n := range targets {
+			var grew time.Duration
+			var broke error
+			before, err := c.sample(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for len(fleet) < n && broke == nil {
+				batch := make([]string, min(*batchSize, n-len(fleet)))
+				for i := range batch {
+					batch[i] = m.instance(fmt.Sprintf("fleet-%04d", len(fleet)+i))
+				}
+				start := time.Now()
+				broke = bringReady(ctx, m, batch)
+				grew += time.Since(start)
+				fleet = append(fleet, batch...)
+			}
+			after, err := c.sample(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := sizing.Point{Mode: m.name, Instances: n, GrewSeconds: grew.Seconds(), GrowthCores: growthCores(before, after)}
+			if broke != nil {
+				p.Broke = broke.Error()
+				points = append(points, p)
+				writeCeiling(t, points)
+				t.Errorf("%s mode: the fleet broke growing to %d: %v", m.name, n, broke)
+				return
+			}
+			row := costAtRest(ctx, t, m, fmt.Sprintf("%d Ready, at rest for %s", n, *restWindow), n)
+			costs.add(row)
+			atRestIn(&p, row)
+			points = append(points, p)
+			writeCeiling(t, points)
+		}
+	})
+	ceiling = ceilingTable(points)
+}
+
+// writeCeiling writes the figures so far, and their plot, to -ceiling-data,
+// after each size: a run stopped part way keeps what it measured.
+func writeCeiling(t *testing.T, points []sizing.Point) {
+	t.Helper()
+	if *ceilingData == "" {
+		return
+	}
+	run := sizing.Run{Date: time.Now().UTC().Format(time.DateOnly), Limits: componentLimits(), Points: points}
+	if err := run.Write(*ceilingData, costComponents); err != nil {
+		t.Error(err)
+	}
+}
+
+// ceilingTargets parses -ceiling.
+func ceilingTargets(t *testing.T) []int {
+	t.Helper()
+	var out []int
+	for _, f := range strings.Split(*ceilingSizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || (len(out) > 0 && n <= out[len(out)-1]) {
+			t.Fatalf("-ceiling: %q is not a size larger than the one before", f)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// bringReady creates the instances at once and waits until each is Ready,
+// its Pods run by the suite's kubelet. It says what broke when one is not
+// Ready within -batch-timeout: a component that died, else how many are
+// not Ready and why one of them says it is not.
+func bringReady(ctx context.Context, m mode, instances []string) error {
+	ctx, cancel := context.WithTimeout(ctx, *batchTimeout)
+	defer cancel()
+	ready := make([]*watching[*unstructured.Unstructured], len(instances))
+	for i, name := range instances {
+		c.kubelet.runPods(name)
+		ready[i] = watchFor(ctx, xrRef(name), xrCondition("Ready", "True"))
+	}
+	errs := make([]error, len(instances))
+	parallel(len(instances), func(i int) {
+		_, errs[i] = createXR(ctx, m, instances[i])
+	})
+	var notReady []string
+	for i, w := range ready {
+		if _, _, err := w.wait(); err != nil && errs[i] == nil {
+			notReady = append(notReady, instances[i])
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if len(notReady) == 0 {
+		return nil
+	}
+	for _, name := range costComponents {
+		if p := c.ps.find(name); p == nil || !p.alive() {
+			return fmt.Errorf("%s is not running (its log: %s)", name, p.tail(20))
+		}
+	}
+	return fmt.Errorf("%d of the batch's %d not Ready within %s; %s", len(notReady), len(instances), *batchTimeout, whyNotReady(notReady[0]))
+}
+
+// whyNotReady is what an instance's Ready and Synced conditions say.
+func whyNotReady(name string) string {
+	xr := xrRef(name)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.kube.Get(ctx, client.ObjectKeyFromObject(xr), xr); err != nil {
+		return fmt.Sprintf("%s: %v", name, err)
+	}
+	conds, _, _ := unstructured.NestedSlice(xr.Object, "status", "conditions")
+	var says []string
+	for _, cond := range conds {
+		if m, ok := cond.(map[string]any); ok && (m["type"] == "Ready" || m["type"] == "Synced") {
+			says = append(says, fmt.Sprintf("%v=%v %v: %v", m["type"], m["status"], m["reason"], m["message"]))
+		}
+	}
+	return fmt.Sprintf("%s says %s", name, strings.Join(says, "; "))
+}
+
+// deleteFleet deletes the fleet at once and waits until all it composed is
+// gone, batch by batch so that the suite's own watches stay few.
+func deleteFleet(ctx context.Context, t *testing.T, m mode, fleet []string) {
+	t.Helper()
+	defer timed(fmt.Sprintf("%s mode: the fleet of %d deleted", m.name, len(fleet)))()
+	for start := 0; start < len(fleet); start += *batchSize {
+		batch := fleet[start:min(start+*batchSize, len(fleet))]
+		parallel(len(batch), func(i int) {
+			if _, err := deleteAndAwaitGone(ctx, batch[i]); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// growthCores is how many CPUs each component kept busy between two
+// samples, on average.
+func growthCores(before, after usageSample) map[string]float64 {
+	wall := after.at.Sub(before.at).Seconds()
+	out := map[string]float64{}
+	for name, u := range after.usage {
+		out[name] = (u.cpu - before.usage[name].cpu).Seconds() / wall
+	}
+	return out
+}
+
+// atRestIn records a cost at rest in a point.
+func atRestIn(p *sizing.Point, row costRow) {
+	p.CPUAtRest, p.ResidentMiB = map[string]float64{}, map[string]float64{}
+	for name, u := range row.usage {
+		p.CPUAtRest[name] = u.cpu.Seconds()
+		p.ResidentMiB[name] = float64(u.rss) / (1 << 20)
+	}
+}
+
+// ceilingTable is the benchmark's table: at each size in each mode, each
+// component's CPU at rest, resident memory against its limit, and the CPUs
+// it kept busy while the fleet grew against its GOMAXPROCS.
+func ceilingTable(points []sizing.Point) string {
+	limits := componentLimits()
+	rows := []string{
+		"| mode | instances | grown in | component | CPU at rest, s per minute | resident MiB | resident per instance, KiB | of its memory limit | CPUs busy while growing | of its GOMAXPROCS |",
+		"|---|---|---|---|---|---|---|---|---|---|",
+	}
+	for _, p := range points {
+		if p.Broke != "" {
+			rows = append(rows, fmt.Sprintf("| %s | %d | broke after %s | — | %s | | | | | |", p.Mode, p.Instances, seconds(p.GrewSeconds), p.Broke))
+			continue
+		}
+		for _, name := range costComponents {
+			l := limits[name]
+			rows = append(rows, fmt.Sprintf("| %s | %d | %s | %s | %.2f | %.0f | %.0f | %s | %.2f | %s |", p.Mode, p.Instances, seconds(p.GrewSeconds), name,
+				p.CPUAtRest[name], p.ResidentMiB[name], p.ResidentMiB[name]*1024/float64(p.Instances),
+				share(p.ResidentMiB[name], l.MemoryMiB), p.GrowthCores[name], share(p.GrowthCores[name], float64(l.Procs))))
+		}
+	}
+	return "\n" + strings.Join(rows, "\n") + "\n"
+}
+
+// seconds formats a number of seconds as a duration.
+func seconds(s float64) string {
+	return time.Duration(s * float64(time.Second)).Round(time.Second).String()
+}
+
+// share is used of limit as a percentage, or "no limit".
+func share(used, limit float64) string {
+	if limit == 0 {
+		return "no limit"
+	}
+	return fmt.Sprintf("%.0f%%", 100*used/limit)
+}
+
+// componentLimits reads each measured component's limits from the
+// environment the suite started it with.
+func componentLimits() map[string]sizing.Limits {
+	out := map[string]sizing.Limits{}
+	for _, name := range costComponents {
+		p := c.ps.find(name)
+		if p == nil {
+			continue
+		}
+		var l sizing.Limits
+		for _, e := range p.env {
+			k, v, _ := strings.Cut(e, "=")
+			switch k {
+			case "GOMAXPROCS":
+				l.Procs, _ = strconv.Atoi(v)
+			case "GOMEMLIMIT":
+				if b, err := strconv.ParseFloat(v, 64); err == nil {
+					l.MemoryMiB = b / (1 << 20)
+				}
+			}
+		}
+		out[name] = l
+	}
+	return out
+}
