@@ -190,6 +190,7 @@ func (c *cluster) startControlPlane(ctx context.Context) error {
 		return err
 	}
 	restCfg.QPS, restCfg.Burst = 200, 400
+	restCfg.WrapTransport = countRequests
 	c.restConfig = restCfg
 	if c.kube, err = newClient(restCfg); err != nil {
 		return err

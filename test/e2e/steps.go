@@ -339,6 +339,11 @@ func manyAtOnce(ctx context.Context, t *testing.T, m mode, instances []string, t
 	// All their Pods turn Ready at once: each DataVisualisation's wait
 	// includes the others', queued in Crossplane. Measured and reported.
 	live.add(m, fmt.Sprintf("%d Pods Ready at once → each DataVisualisation Ready", n), podReadyToReady(ctx, t, instances), 95, 0)
+	ready, err := c.sample(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	costs.add(cost(m, fmt.Sprintf("%d created at once, until each is Ready", n), n, before, ready, 0))
 	for _, name := range instances {
 		checkConverged(ctx, t, m, name)
 	}

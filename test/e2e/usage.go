@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -15,7 +16,7 @@ import (
 )
 
 // The components whose cost is measured.
-var costComponents = []string{"kube-apiserver", "crossplane", "provider-kubernetes", "function"}
+var costComponents = []string{"etcd", "kube-apiserver", "crossplane", "provider-kubernetes", "function"}
 
 // A usage is what a process has used so far: CPU time, and resident memory.
 type usage struct {
@@ -37,12 +38,14 @@ func procUsage(pid int) (usage, error) {
 }
 
 // A counter is the sum of a metric's series whose labels include match: a
-// counter's value, or a histogram's sum.
+// counter's value, or a histogram's sum; or, with read, a count the suite
+// keeps itself.
 type counter struct {
 	what   string
 	family string
 	match  map[string]string
 	source func() string // the address of the component's metrics
+	read   func() float64
 }
 
 // The name of Crossplane's controller of DataVisualisations.
@@ -50,22 +53,40 @@ const xrControllerName = "composite/datavisualisations.squonk.it"
 
 // The counters a sample reads.
 var counters = []counter{
-	{"RunFunction calls", "grpc_server_handled_total", map[string]string{"grpc_method": "RunFunction"}, func() string { return c.functionMetricsURL() }},
-	{"provider-kubernetes Object reconciles", "controller_runtime_reconcile_total", map[string]string{"controller": "managed/object.kubernetes.m.crossplane.io"}, func() string { return c.providerMetricsURL() }},
+	{"RunFunction calls", "grpc_server_handled_total", map[string]string{"grpc_method": "RunFunction"}, func() string { return c.functionMetricsURL() }, nil},
+	{"provider-kubernetes Object reconciles", "controller_runtime_reconcile_total", map[string]string{"controller": "managed/object.kubernetes.m.crossplane.io"}, func() string { return c.providerMetricsURL() }, nil},
 	// Where Crossplane spends an instance's time: reconciling it, and
 	// waiting in its work queue for a turn.
-	{"Crossplane DataVisualisation reconciles", "controller_runtime_reconcile_total", map[string]string{"controller": xrControllerName}, func() string { return c.crossplaneMetricsURL() }},
-	{"Crossplane DataVisualisation reconcile s", "controller_runtime_reconcile_time_seconds", map[string]string{"controller": xrControllerName}, func() string { return c.crossplaneMetricsURL() }},
-	{"Crossplane DataVisualisation queue wait s", "workqueue_queue_duration_seconds", map[string]string{"name": xrControllerName}, func() string { return c.crossplaneMetricsURL() }},
+	{"Crossplane DataVisualisation reconciles", "controller_runtime_reconcile_total", map[string]string{"controller": xrControllerName}, func() string { return c.crossplaneMetricsURL() }, nil},
+	{"Crossplane DataVisualisation reconcile s", "controller_runtime_reconcile_time_seconds", map[string]string{"controller": xrControllerName}, func() string { return c.crossplaneMetricsURL() }, nil},
+	{"Crossplane DataVisualisation queue wait s", "workqueue_queue_duration_seconds", map[string]string{"name": xrControllerName}, func() string { return c.crossplaneMetricsURL() }, nil},
 	// Reconciles that ended in a requeue with back-off (from 1 s): a
 	// conflict writing the DataVisualisation, or a wait.
-	{"Crossplane DataVisualisation requeues", "controller_runtime_reconcile_total", map[string]string{"controller": xrControllerName, "result": "requeue"}, func() string { return c.crossplaneMetricsURL() }},
+	{"Crossplane DataVisualisation requeues", "controller_runtime_reconcile_total", map[string]string{"controller": xrControllerName, "result": "requeue"}, func() string { return c.crossplaneMetricsURL() }, nil},
 	// Watch events for the instances, which Crossplane's per-XR circuit
 	// breaker counts, and how often it opened.
-	{"Crossplane DataVisualisation watch events", "circuit_breaker_events_total", map[string]string{"controller": xrControllerName}, func() string { return c.crossplaneMetricsURL() }},
-	{"Crossplane circuit breaker opens", "circuit_breaker_opens_total", map[string]string{"controller": xrControllerName}, func() string { return c.crossplaneMetricsURL() }},
-	{"API server requests", "apiserver_request_total", nil, func() string { return c.restConfig.Host + "/metrics" }},
+	{"Crossplane DataVisualisation watch events", "circuit_breaker_events_total", map[string]string{"controller": xrControllerName}, func() string { return c.crossplaneMetricsURL() }, nil},
+	{"Crossplane circuit breaker opens", "circuit_breaker_opens_total", map[string]string{"controller": xrControllerName}, func() string { return c.crossplaneMetricsURL() }, nil},
+	{"API server requests", "apiserver_request_total", nil, func() string { return c.restConfig.Host + "/metrics" }, nil},
+	// Of those, the suite's own: its watches, checks and metrics reads.
+	{what: "API server requests of the suite itself", read: func() float64 { return float64(suiteRequests.Load()) }},
 }
+
+// suiteRequests counts the requests the suite sends the API server.
+var suiteRequests atomic.Int64
+
+// countRequests counts each request a client of the suite sends.
+func countRequests(rt http.RoundTripper) http.RoundTripper {
+	return roundTripperFunc(func(r *http.Request) (*http.Response, error) {
+		suiteRequests.Add(1)
+		return rt.RoundTrip(r)
+	})
+}
+
+// A roundTripperFunc is a function that is an http.RoundTripper.
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // scrape reads the metric families a component serves.
 func scrape(ctx context.Context, hc *http.Client, url string) (map[string]*dto.MetricFamily, error) {
@@ -112,11 +133,13 @@ func hasLabels(s *dto.Metric, match map[string]string) bool {
 	return found == len(match)
 }
 
-// A usageSample is what each component has used so far, and the counters.
+// A usageSample is what each component has used so far, the counters, and
+// the API server's requests by verb and resource.
 type usageSample struct {
 	at       time.Time
 	usage    map[string]usage
 	counters []float64
+	requests map[string]float64
 }
 
 // sample reads each component's usage and the counters.
@@ -135,6 +158,10 @@ func (c *cluster) sample(ctx context.Context) (usageSample, error) {
 	}
 	scraped := map[string]map[string]*dto.MetricFamily{}
 	for _, m := range counters {
+		if m.read != nil {
+			s.counters = append(s.counters, m.read())
+			continue
+		}
 		url := m.source()
 		if scraped[url] == nil {
 			families, err := scrape(ctx, c.metricsHTTP, url)
@@ -145,7 +172,26 @@ func (c *cluster) sample(ctx context.Context) (usageSample, error) {
 		}
 		s.counters = append(s.counters, m.sum(scraped[url]))
 	}
+	s.requests = requestsByKind(scraped[c.restConfig.Host+"/metrics"])
 	return s, nil
+}
+
+// requestsByKind adds up the API server's requests by verb and resource
+// (with its subresource), for example "PATCH objects/status".
+func requestsByKind(families map[string]*dto.MetricFamily) map[string]float64 {
+	out := map[string]float64{}
+	for _, s := range families["apiserver_request_total"].GetMetric() {
+		l := map[string]string{}
+		for _, p := range s.GetLabel() {
+			l[p.GetName()] = p.GetValue()
+		}
+		kind := l["verb"] + " " + l["resource"]
+		if l["subresource"] != "" {
+			kind += "/" + l["subresource"]
+		}
+		out[kind] += s.GetCounter().GetValue()
+	}
+	return out
 }
 
 // A costRow is what the components used for some instances: CPU time (per
@@ -158,6 +204,7 @@ type costRow struct {
 	perTime   time.Duration
 	usage     map[string]usage
 	counters  []float64
+	requests  map[string]float64 // per instance, by verb and resource
 }
 
 // cost is what each component used between two samples, for n instances:
@@ -167,9 +214,12 @@ func cost(m mode, what string, n int, before, after usageSample, per time.Durati
 	if per > 0 {
 		scale = per.Seconds() / after.at.Sub(before.at).Seconds()
 	}
-	row := costRow{mode: m.name, what: what, instances: n, perTime: per, usage: map[string]usage{}}
+	row := costRow{mode: m.name, what: what, instances: n, perTime: per, usage: map[string]usage{}, requests: map[string]float64{}}
 	for i := range counters {
 		row.counters = append(row.counters, (after.counters[i]-before.counters[i])/float64(n)*scale)
+	}
+	for kind, v := range after.requests {
+		row.requests[kind] = (v - before.requests[kind]) / float64(n) * scale
 	}
 	for name, u := range after.usage {
 		row.usage[name] = usage{cpu: time.Duration(float64(u.cpu-before.usage[name].cpu) * scale), rss: u.rss}
