@@ -14,7 +14,13 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// condition returns the status, reason and message of an object's condition.
+// condition returns the status, reason and message of an object's
+// condition. A condition written for an earlier generation of the object
+// (its observedGeneration behind metadata.generation) says nothing of the
+// current spec, and reads as Unknown: Crossplane v2.4 can write an XR's
+// conditions back as it read them from its cache at the start of a
+// reconcile, for a moment, before the reconcile sets the current ones
+// (crossplane/crossplane#7658).
 func condition(u *unstructured.Unstructured, typ string) (status, reason, message string) {
 	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
 	for _, c := range conds {
@@ -25,6 +31,9 @@ func condition(u *unstructured.Unstructured, typ string) (status, reason, messag
 		s, _ := m["status"].(string)
 		r, _ := m["reason"].(string)
 		msg, _ := m["message"].(string)
+		if g, ok := m["observedGeneration"].(int64); ok && g < u.GetGeneration() {
+			return "Unknown", "ObservedGenerationBehind", fmt.Sprintf("written for generation %d of %d: %s %s %s", g, u.GetGeneration(), s, r, msg)
+		}
 		return s, r, msg
 	}
 	return "", "", ""
