@@ -78,7 +78,10 @@ func (s state) String() string {
 // setResources adds the composed resources to the response, each under its
 // mode's name and ready only in the state stateReady, leaves those of earlier
 // pipeline steps as they were, and says on the ResourcesReady condition what
-// the instance waits for.
+// the instance waits for. The message names the resources, not how far each
+// has got: it changes only when one turns ready or unready, so that an
+// instance's start writes its status, and so makes Crossplane reconcile it
+// again, no more often than that.
 func setResources(rsp *fnv1.RunFunctionResponse, m mode, resources map[resource.Name]*structpb.Struct, states map[resource.Name]state) {
 	if rsp.GetDesired() == nil {
 		rsp.Desired = &fnv1.State{}
@@ -90,9 +93,9 @@ func setResources(rsp *fnv1.RunFunctionResponse, m mode, resources map[resource.
 	for _, object := range composedNames {
 		name := string(m.composedName(object))
 		ready := fnv1.Ready_READY_TRUE
-		if s := states[object]; s != stateReady {
+		if states[object] != stateReady {
 			ready = fnv1.Ready_READY_FALSE
-			waiting = append(waiting, name+" "+s.String())
+			waiting = append(waiting, name)
 		}
 		rsp.Desired.Resources[name] = &fnv1.Resource{Resource: resources[object], Ready: ready}
 	}

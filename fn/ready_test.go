@@ -74,7 +74,7 @@ func TestRunFunctionReadiness(t *testing.T) {
 			wantReady: map[string]fnv1.Ready{"deployment": fnv1.Ready_READY_FALSE, "service": fnv1.Ready_READY_FALSE, "ingress": fnv1.Ready_READY_FALSE},
 			wantCond: &fnv1.Condition{
 				Type: typeResourcesReady, Status: fnv1.Status_STATUS_CONDITION_FALSE, Reason: reasonWaiting,
-				Message: ptrTo("Waiting for: deployment not created yet, service not created yet, ingress not created yet"),
+				Message: ptrTo("Waiting for: deployment, service, ingress"),
 				Target:  fnv1.Target_TARGET_COMPOSITE.Enum(),
 			},
 		},
@@ -87,7 +87,7 @@ func TestRunFunctionReadiness(t *testing.T) {
 			wantReady: map[string]fnv1.Ready{"deployment": fnv1.Ready_READY_FALSE, "service": fnv1.Ready_READY_TRUE, "ingress": fnv1.Ready_READY_TRUE},
 			wantCond: &fnv1.Condition{
 				Type: typeResourcesReady, Status: fnv1.Status_STATUS_CONDITION_FALSE, Reason: reasonWaiting,
-				Message: ptrTo("Waiting for: deployment not ready"),
+				Message: ptrTo("Waiting for: deployment"),
 				Target:  fnv1.Target_TARGET_COMPOSITE.Enum(),
 			},
 		},
@@ -102,7 +102,7 @@ func TestRunFunctionReadiness(t *testing.T) {
 			wantReady: map[string]fnv1.Ready{"deployment": fnv1.Ready_READY_TRUE, "service": fnv1.Ready_READY_TRUE, "ingress": fnv1.Ready_READY_FALSE},
 			wantCond: &fnv1.Condition{
 				Type: typeResourcesReady, Status: fnv1.Status_STATUS_CONDITION_FALSE, Reason: reasonWaiting,
-				Message: ptrTo("Waiting for: ingress not ready"),
+				Message: ptrTo("Waiting for: ingress"),
 				Target:  fnv1.Target_TARGET_COMPOSITE.Enum(),
 			},
 		},
@@ -115,7 +115,7 @@ func TestRunFunctionReadiness(t *testing.T) {
 			wantReady: map[string]fnv1.Ready{"deployment-direct": fnv1.Ready_READY_FALSE, "service-direct": fnv1.Ready_READY_FALSE, "ingress-direct": fnv1.Ready_READY_FALSE},
 			wantCond: &fnv1.Condition{
 				Type: typeResourcesReady, Status: fnv1.Status_STATUS_CONDITION_FALSE, Reason: reasonWaiting,
-				Message: ptrTo("Waiting for: deployment-direct not created yet, service-direct not created yet, ingress-direct not created yet"),
+				Message: ptrTo("Waiting for: deployment-direct, service-direct, ingress-direct"),
 				Target:  fnv1.Target_TARGET_COMPOSITE.Enum(),
 			},
 		},
@@ -133,7 +133,7 @@ func TestRunFunctionReadiness(t *testing.T) {
 			wantReady: map[string]fnv1.Ready{"deployment-direct": fnv1.Ready_READY_FALSE, "service-direct": fnv1.Ready_READY_TRUE, "ingress-direct": fnv1.Ready_READY_TRUE},
 			wantCond: &fnv1.Condition{
 				Type: typeResourcesReady, Status: fnv1.Status_STATUS_CONDITION_FALSE, Reason: reasonWaiting,
-				Message: ptrTo("Waiting for: deployment-direct not ready"),
+				Message: ptrTo("Waiting for: deployment-direct"),
 				Target:  fnv1.Target_TARGET_COMPOSITE.Enum(),
 			},
 		},
@@ -166,7 +166,7 @@ func TestRunFunctionReadiness(t *testing.T) {
 			wantReady: map[string]fnv1.Ready{"deployment": fnv1.Ready_READY_FALSE, "service": fnv1.Ready_READY_TRUE, "ingress": fnv1.Ready_READY_TRUE},
 			wantCond: &fnv1.Condition{
 				Type: typeResourcesReady, Status: fnv1.Status_STATUS_CONDITION_FALSE, Reason: reasonWaiting,
-				Message: ptrTo("Waiting for: deployment being updated"),
+				Message: ptrTo("Waiting for: deployment"),
 				Target:  fnv1.Target_TARGET_COMPOSITE.Enum(),
 			},
 		},
@@ -186,7 +186,7 @@ func TestRunFunctionReadiness(t *testing.T) {
 			wantReady: map[string]fnv1.Ready{"deployment-direct": fnv1.Ready_READY_FALSE, "service-direct": fnv1.Ready_READY_TRUE, "ingress-direct": fnv1.Ready_READY_TRUE},
 			wantCond: &fnv1.Condition{
 				Type: typeResourcesReady, Status: fnv1.Status_STATUS_CONDITION_FALSE, Reason: reasonWaiting,
-				Message: ptrTo("Waiting for: deployment-direct being updated"),
+				Message: ptrTo("Waiting for: deployment-direct"),
 				Target:  fnv1.Target_TARGET_COMPOSITE.Enum(),
 			},
 		},

@@ -107,8 +107,15 @@ func readStart(req *fnv1.RunFunctionRequest, m mode, s start, deployment state) 
 			return st
 		}
 	}
-	return startState{reason: reasonStarting, message: "waiting for: " + waitingFor(ps)}
+	return startState{reason: reasonStarting, message: messageStarting}
 }
+
+// messageStarting is the Started condition's message while nothing stands
+// in the way of the start. It names no stage of the Pod's (scheduled,
+// pulled, started, ready): each would change the DataVisualisation's status,
+// and make Crossplane reconcile it again, once more per stage. The start
+// deadline's message says which stage the Pod last waited in.
+const messageStarting = "waiting for its Pod to be scheduled, started and Ready"
 
 // podFailure returns why a Pod cannot start, when it cannot.
 func podFailure(pod *corev1.Pod) (startState, bool) {

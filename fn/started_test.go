@@ -34,7 +34,7 @@ func TestRunFunctionSaysWhyItHasNotStarted(t *testing.T) {
 	}{
 		"NothingFetchedYetIsStarting": {
 			reason: "Before Crossplane fetches anything, the instance is starting, waiting for its Pod.",
-			want:   started("False", reasonStarting, "waiting for: the Deployment to create the Pod"),
+			want:   started("False", reasonStarting, messageStarting),
 		},
 		"TheClaimDoesNotExist": {
 			reason: "A claim that Crossplane fetched and did not find is named, with the field that names it.",
@@ -82,8 +82,23 @@ func TestRunFunctionSaysWhyItHasNotStarted(t *testing.T) {
 			want:        started("False", reasonUnschedulable, "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector."),
 			wantWarning: "Unschedulable: 0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.",
 		},
-		"TheNewestPodIsWaitedFor": {
-			reason: "While nothing fails, the condition names the step the newest Pod waits on.",
+		"AStartingPodsStageIsNotWritten": {
+			reason: "While nothing fails, the condition says the same whatever stage the Pod is in, so that each stage does not write the status again.",
+			required: func(t *testing.T) map[string]*fnv1.Resources {
+				t.Helper()
+				return map[string]*fnv1.Resources{requiredPods: {Items: []*fnv1.Resource{
+					pod(t, "viz-min-new", "2026-12-01T10:05:00Z", `{conditions: [{type: PodScheduled, status: "True"}], containerStatuses: [{name: viz, state: {waiting: {reason: ContainerCreating}}}]}`),
+				}}}
+			},
+			want: started("False", reasonStarting, messageStarting),
+		},
+		"TheDeadlineNamesTheNewestPodsStage": {
+			reason: "Past the start deadline the condition names the stage the newest Pod waits in.",
+			input:  "{apiVersion: viz.fn.squonk.it/v1beta1, kind: Input, mode: Direct, startDeadline: 5m}",
+			observed: func(t *testing.T) map[string]*fnv1.Resource {
+				t.Helper()
+				return map[string]*fnv1.Resource{"deployment-direct": observedDirect(t, nameDeployment, deadline)}
+			},
 			required: func(t *testing.T) map[string]*fnv1.Resources {
 				t.Helper()
 				return map[string]*fnv1.Resources{requiredPods: {Items: []*fnv1.Resource{
@@ -91,7 +106,9 @@ func TestRunFunctionSaysWhyItHasNotStarted(t *testing.T) {
 					pod(t, "viz-min-old", "2026-12-01T10:00:00Z", `{conditions: [{type: PodScheduled, status: "True"}], containerStatuses: [{name: viz, state: {running: {}}}]}`),
 				}}}
 			},
-			want: started("False", reasonStarting, "waiting for: the container viz of the Pod viz-min-new to start (ContainerCreating)"),
+			want: started("False", reasonStartDeadlineExceeded,
+				"not started within the start deadline (5m0s); last waiting for: the container viz of the Pod viz-min-new to start (ContainerCreating)"),
+			wantWarning: "StartDeadlineExceeded: not started within the start deadline (5m0s); last waiting for: the container viz of the Pod viz-min-new to start (ContainerCreating)",
 		},
 		"TheDeploymentCannotMakeItsPod": {
 			reason: "ReplicaFailure carries the Deployment's message (here, in the direct mode, from the Deployment Crossplane observes).",

@@ -73,7 +73,7 @@ func (m mode) dataVisualisation(name, imageTag string) (*unstructured.Unstructur
 // waiting is the ResourcesReady message of an instance that waits only for
 // its Deployment.
 func (m mode) waiting() string {
-	return "Waiting for: deployment" + m.suffix + " not ready"
+	return "Waiting for: deployment" + m.suffix
 }
 
 // composedKinds are the kinds of the composed resources of one instance in
