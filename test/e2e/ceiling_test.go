@@ -7,13 +7,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/informaticsmatters/function-squonk2-viz/test/internal/sizing"
 )
@@ -46,16 +47,20 @@ func TestLoadCeiling(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			var took []time.Duration
 			for len(fleet) < n && broke == nil {
 				batch := make([]string, min(*batchSize, n-len(fleet)))
 				for i := range batch {
 					batch[i] = m.instance(fmt.Sprintf("fleet-%04d", len(fleet)+i))
 				}
 				start := time.Now()
-				broke = bringReady(ctx, m, batch)
+				var batchTook []time.Duration
+				batchTook, broke = bringReady(ctx, m, batch)
+				took = append(took, batchTook...)
 				grew += time.Since(start)
 				fleet = append(fleet, batch...)
 			}
+			live.add(m, fmt.Sprintf("growing to %d in batches of %d: create → each Ready", n, *batchSize), took, 95, 0)
 			after, err := c.sample(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -78,8 +83,9 @@ func TestLoadCeiling(t *testing.T) {
 	ceiling = ceilingTable(points)
 }
 
-// writeCeiling writes the figures so far, and their plot, to -ceiling-data,
-// after each size: a run stopped part way keeps what it measured.
+// writeCeiling writes the figures so far, their plot and their table beside
+// -ceiling-data (.svg, .md), after each size: a run stopped part way keeps
+// what it measured.
 func writeCeiling(t *testing.T, points []sizing.Point) {
 	t.Helper()
 	if *ceilingData == "" {
@@ -87,6 +93,10 @@ func writeCeiling(t *testing.T, points []sizing.Point) {
 	}
 	run := sizing.Run{Date: time.Now().UTC().Format(time.DateOnly), Limits: componentLimits(), Points: points}
 	if err := run.Write(*ceilingData, costComponents); err != nil {
+		t.Error(err)
+	}
+	table := strings.TrimSuffix(*ceilingData, filepath.Ext(*ceilingData)) + ".md"
+	if err := os.WriteFile(table, []byte(ceilingTable(points)), 0o600); err != nil {
 		t.Error(err)
 	}
 }
@@ -106,10 +116,11 @@ func ceilingTargets(t *testing.T) []int {
 }
 
 // bringReady creates the instances at once and waits until each is Ready,
-// its Pods run by the suite's kubelet. It says what broke when one is not
-// Ready within -batch-timeout: a component that died, else how many are
-// not Ready and why one of them says it is not.
-func bringReady(ctx context.Context, m mode, instances []string) error {
+// its Pods run by the suite's kubelet, and returns how long each took from
+// its create. It says what broke when one is not Ready within
+// -batch-timeout: a component that died, else how many are not Ready, the
+// wait's error and why one of them says it is not.
+func bringReady(ctx context.Context, m mode, instances []string) ([]time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, *batchTimeout)
 	defer cancel()
 	ready := make([]*watching[*unstructured.Unstructured], len(instances))
@@ -117,46 +128,34 @@ func bringReady(ctx context.Context, m mode, instances []string) error {
 		c.kubelet.runPods(name)
 		ready[i] = watchFor(ctx, xrRef(name), xrCondition("Ready", "True"))
 	}
+	created := make([]time.Time, len(instances))
 	errs := make([]error, len(instances))
 	parallel(len(instances), func(i int) {
-		_, errs[i] = createXR(ctx, m, instances[i])
+		created[i], errs[i] = createXR(ctx, m, instances[i])
 	})
-	var notReady []string
-	for i, w := range ready {
-		if _, _, err := w.wait(); err != nil && errs[i] == nil {
-			notReady = append(notReady, instances[i])
-		}
-	}
 	if err := errors.Join(errs...); err != nil {
-		return err
+		return nil, err
+	}
+	var took []time.Duration
+	var notReady []string
+	var waitErr error
+	for i, w := range ready {
+		at, _, err := w.wait()
+		if err != nil {
+			notReady, waitErr = append(notReady, instances[i]), err
+			continue
+		}
+		took = append(took, at.Sub(created[i]))
 	}
 	if len(notReady) == 0 {
-		return nil
+		return took, nil
 	}
 	for _, name := range costComponents {
-		if p := c.ps.find(name); p == nil || !p.alive() {
-			return fmt.Errorf("%s is not running (its log: %s)", name, p.tail(20))
+		if p := c.ps.find(name); p != nil && !p.alive() {
+			return took, fmt.Errorf("%s is not running (its log: %s)", name, p.tail(20))
 		}
 	}
-	return fmt.Errorf("%d of the batch's %d not Ready within %s; %s", len(notReady), len(instances), *batchTimeout, whyNotReady(notReady[0]))
-}
-
-// whyNotReady is what an instance's Ready and Synced conditions say.
-func whyNotReady(name string) string {
-	xr := xrRef(name)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := c.kube.Get(ctx, client.ObjectKeyFromObject(xr), xr); err != nil {
-		return fmt.Sprintf("%s: %v", name, err)
-	}
-	conds, _, _ := unstructured.NestedSlice(xr.Object, "status", "conditions")
-	var says []string
-	for _, cond := range conds {
-		if m, ok := cond.(map[string]any); ok && (m["type"] == "Ready" || m["type"] == "Synced") {
-			says = append(says, fmt.Sprintf("%v=%v %v: %v", m["type"], m["status"], m["reason"], m["message"]))
-		}
-	}
-	return fmt.Sprintf("%s says %s", name, strings.Join(says, "; "))
+	return took, fmt.Errorf("%d of the batch's %d not Ready (%v); %s", len(notReady), len(instances), waitErr, notReady[0]+": "+readiness(context.Background(), notReady[0]))
 }
 
 // deleteFleet deletes the fleet at once and waits until all it composed is

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -121,8 +122,8 @@ func subset(path string, want, got any) []string {
 }
 
 // readiness says what an instance's readiness rests on, for a failure
-// message: its Ready and ResourcesReady conditions, its Deployment's
-// Objects (generation and conditions), its Deployment's generation and
+// message: its Ready and ResourcesReady conditions, its Objects (kind,
+// creation, generation and conditions), its Deployment's generation and
 // status, and its Pods.
 func readiness(ctx context.Context, name string) string {
 	var says []string
@@ -137,11 +138,10 @@ func readiness(ctx context.Context, name string) string {
 	objects.SetGroupVersionKind(gvkObject.GroupVersion().WithKind("ObjectList"))
 	if err := c.kube.List(ctx, objects, client.InNamespace(dmNamespace), client.MatchingLabels{"crossplane.io/composite": name}); err == nil {
 		for _, o := range objects.Items {
-			if kind, _, _ := unstructured.NestedString(o.Object, "spec", "forProvider", "manifest", "kind"); kind != "Deployment" {
-				continue
-			}
+			kind, _, _ := unstructured.NestedString(o.Object, "spec", "forProvider", "manifest", "kind")
 			conds, _, _ := unstructured.NestedSlice(o.Object, "status", "conditions")
-			says = append(says, fmt.Sprintf("Object %s generation %d, conditions %v", o.GetName(), o.GetGeneration(), conds))
+			says = append(says, fmt.Sprintf("Object %s (%s) created %s, generation %d, conditions %v", o.GetName(), kind,
+				o.GetCreationTimestamp().UTC().Format(time.RFC3339), o.GetGeneration(), conds))
 		}
 	}
 	d := deploymentRef(name)

@@ -509,7 +509,7 @@ func (w *fleetWatch) state() fleetState {
 
 // await waits until the fleet's state satisfies cond.
 func (w *fleetWatch) await(ctx context.Context, what string, cond func(fleetState) bool) error {
-	ctx, cancel := context.WithTimeout(ctx, awaitTimeout)
+	ctx, cancel := context.WithTimeout(ctx, *awaitTimeout)
 	defer cancel()
 	for !cond(w.state()) {
 		select {

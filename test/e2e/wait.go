@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"sync"
 	"time"
@@ -21,7 +22,7 @@ import (
 )
 
 // awaitTimeout bounds every wait.
-const awaitTimeout = 5 * time.Minute
+var awaitTimeout = flag.Duration("await-timeout", 5*time.Minute, "how long any one wait may take")
 
 // A watching is a wait that has begun: the suite's one way to wait for the
 // API server and to time what it reports. It is built on client-go's
@@ -88,7 +89,7 @@ func startWatch[T client.Object](ctx context.Context, ref T, selector labels.Set
 	go func() {
 		defer close(w.done)
 		defer markListed()
-		ctx, cancel := context.WithTimeout(ctx, awaitTimeout)
+		ctx, cancel := context.WithTimeout(ctx, *awaitTimeout)
 		defer cancel()
 		var zero T
 		_, err := watchtools.UntilWithSync(ctx, lw, ref.DeepCopyObject(), func(store cache.Store) (bool, error) {
