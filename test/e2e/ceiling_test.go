@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/informaticsmatters/function-squonk2-viz/test/internal/sizing"
 )
@@ -158,18 +159,20 @@ func bringReady(ctx context.Context, m mode, instances []string) ([]time.Duratio
 	return took, fmt.Errorf("%d of the batch's %d not Ready (%v); %s", len(notReady), len(instances), waitErr, notReady[0]+": "+readiness(context.Background(), notReady[0]))
 }
 
-// deleteFleet deletes the fleet at once and waits until all it composed is
-// gone, batch by batch so that the suite's own watches stay few.
+// deleteFleet deletes the fleet at once and waits until nothing it composed
+// is left in the namespace.
 func deleteFleet(ctx context.Context, t *testing.T, m mode, fleet []string) {
 	t.Helper()
 	defer timed(fmt.Sprintf("%s mode: the fleet of %d deleted", m.name, len(fleet)))()
-	for start := 0; start < len(fleet); start += *batchSize {
-		batch := fleet[start:min(start+*batchSize, len(fleet))]
-		parallel(len(batch), func(i int) {
-			if _, err := deleteAndAwaitGone(ctx, batch[i]); err != nil {
-				t.Error(err)
-			}
-		})
+	parallel(len(fleet), func(i int) {
+		if err := client.IgnoreNotFound(c.kube.Delete(ctx, xrRef(fleet[i]))); err != nil {
+			t.Error(err)
+		}
+	})
+	for _, ref := range []client.Object{xrRef(""), unstructuredOf(gvkObject, dmNamespace, ""), deploymentRef(""), serviceRef(""), ingressRef("")} {
+		if err := untilNoneLeft(ctx, ref); err != nil {
+			t.Error(err)
+		}
 	}
 }
 
