@@ -163,18 +163,20 @@ e2e-load: $(E2E_TOOLS) xpkg ## The load benchmark: bursts of LOAD_SIZES, the cos
 CEILING_SIZES ?= 200,1000,2000
 CEILING_BATCH ?= 100
 CEILING_BATCH_TIMEOUT ?= 15m
+CEILING_MODES ?= direct,provider
+CEILING_FOR   ?= 0
 CEILING_DATA  := $(OUTPUT)/e2e-ceiling.json
 
 .PHONY: e2e-ceiling
 e2e-ceiling: $(E2E_TOOLS) xpkg ## The ceiling benchmark: a fleet grown in batches to each of CEILING_SIZES, both modes, with the kit's sizing (about 80 minutes); tables in _output/e2e-ceiling.md, figures and plot in _output/e2e-ceiling.{json,svg}.
-	@$(call e2e-run,e2e$(COMMA)load$(COMMA)ceiling,e2e-ceiling,150m,-ceiling=$(CEILING_SIZES) -batch=$(CEILING_BATCH) -batch-timeout=$(CEILING_BATCH_TIMEOUT) -await-timeout=$(CEILING_BATCH_TIMEOUT) -rest=$(LOAD_REST) -ceiling-data=$(CEILING_DATA))
+	@$(call e2e-run,e2e$(COMMA)load$(COMMA)ceiling,e2e-ceiling,150m,-ceiling=$(CEILING_SIZES) -batch=$(CEILING_BATCH) -batch-timeout=$(CEILING_BATCH_TIMEOUT) -await-timeout=$(CEILING_BATCH_TIMEOUT) -ceiling-modes=$(CEILING_MODES) -ceiling-for=$(CEILING_FOR) -rest=$(LOAD_REST) -ceiling-data=$(CEILING_DATA))
 
 .PHONY: e2e-ceiling-record
 e2e-ceiling-record: ## Run the ceiling benchmark, add its tables, dated, to test/e2e/ceiling-results.md, and its figures and plot to docs/.
 	@commit=$$(git rev-parse --short HEAD); \
 	[[ -z $$(git status --porcelain -- ':!*.md') ]] || commit="$$commit (with uncommitted changes)"; \
 	$(MAKE) --no-print-directory e2e-ceiling && \
-	hack/record-load.sh $(OUTPUT)/e2e-ceiling.md test/e2e/ceiling-results.md "CEILING_SIZES=$(CEILING_SIZES) CEILING_BATCH=$(CEILING_BATCH) CEILING_BATCH_TIMEOUT=$(CEILING_BATCH_TIMEOUT) LOAD_REST=$(LOAD_REST)" "$$commit" && \
+	hack/record-load.sh $(OUTPUT)/e2e-ceiling.md test/e2e/ceiling-results.md "CEILING_SIZES=$(CEILING_SIZES) CEILING_BATCH=$(CEILING_BATCH) CEILING_BATCH_TIMEOUT=$(CEILING_BATCH_TIMEOUT) CEILING_MODES=$(CEILING_MODES) CEILING_FOR=$(CEILING_FOR) LOAD_REST=$(LOAD_REST)" "$$commit" && \
 	cp $(CEILING_DATA) docs/sizing.json && cp $(CEILING_DATA:.json=.svg) docs/sizing.svg
 
 # The release the upgrade suite upgrades from, built from git history with

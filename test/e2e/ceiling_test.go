@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,6 +27,8 @@ var (
 	batchSize    = flag.Int("batch", 100, "how many instances each batch creates at once")
 	batchTimeout = flag.Duration("batch-timeout", 15*time.Minute, "how long a batch may take to turn Ready before the fleet is said to have broken")
 	ceilingData  = flag.String("ceiling-data", "", "the file to write the figures of each size to, as JSON, with their plot beside it (.svg)")
+	ceilingModes = flag.String("ceiling-modes", "direct,provider", "the modes, in the order they are measured")
+	ceilingFor   = flag.Duration("ceiling-for", 0, "how long the fleets may grow in all (0: no limit); past it a mode stops growing, and is measured at the size it reached")
 )
 
 // TestLoadCeiling finds what one control plane on this machine holds, with
@@ -37,51 +40,76 @@ var (
 // the mode stops growing. The fleet is deleted at the end.
 func TestLoadCeiling(t *testing.T) {
 	targets := ceilingTargets(t)
+	deadline := time.Now().Add(*ceilingFor)
+	outOfTime := func() bool { return *ceilingFor > 0 && time.Now().After(deadline) }
 	var points []sizing.Point
-	inEachMode(t, func(ctx context.Context, t *testing.T, m mode) {
-		var fleet []string
-		defer func() { deleteFleet(ctx, t, m, fleet) }()
-		for _, n := range targets {
-			var grew time.Duration
-			var broke error
-			before, err := c.sample(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var took []time.Duration
-			for len(fleet) < n && broke == nil {
-				batch := make([]string, min(*batchSize, n-len(fleet)))
-				for i := range batch {
-					batch[i] = m.instance(fmt.Sprintf("fleet-%04d", len(fleet)+i))
+	for _, m := range ceilingModeOrder(t) {
+		t.Run(m.name, func(t *testing.T) {
+			ctx := context.Background()
+			var fleet []string
+			defer func() { deleteFleet(ctx, t, m, fleet) }()
+			for _, n := range targets {
+				if outOfTime() {
+					return
 				}
-				start := time.Now()
-				var batchTook []time.Duration
-				batchTook, broke = bringReady(ctx, m, batch)
-				took = append(took, batchTook...)
-				grew += time.Since(start)
-				fleet = append(fleet, batch...)
-			}
-			live.add(m, fmt.Sprintf("growing to %d in batches of %d: create → each Ready", n, *batchSize), took, 95, 0)
-			after, err := c.sample(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p := sizing.Point{Mode: m.name, Instances: n, GrewSeconds: grew.Seconds(), GrowthCores: growthCores(before, after)}
-			if broke != nil {
-				p.Broke = broke.Error()
+				var grew time.Duration
+				var broke error
+				before, err := c.sample(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var took []time.Duration
+				for len(fleet) < n && broke == nil && !outOfTime() {
+					batch := make([]string, min(*batchSize, n-len(fleet)))
+					for i := range batch {
+						batch[i] = m.instance(fmt.Sprintf("fleet-%04d", len(fleet)+i))
+					}
+					start := time.Now()
+					var batchTook []time.Duration
+					batchTook, broke = bringReady(ctx, m, batch)
+					took = append(took, batchTook...)
+					grew += time.Since(start)
+					fleet = append(fleet, batch...)
+				}
+				live.add(m, fmt.Sprintf("growing to %d in batches of %d: create → each Ready", n, *batchSize), took, 95, 0)
+				after, err := c.sample(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p := sizing.Point{Mode: m.name, Instances: len(fleet), GrewSeconds: grew.Seconds(), GrowthCores: growthCores(before, after)}
+				if len(fleet) < n && broke == nil {
+					p.Short = fmt.Sprintf("the run's time (-ceiling-for %s) ran out on the way to %d", *ceilingFor, n)
+				}
+				if broke != nil {
+					p.Broke = broke.Error()
+					points = append(points, p)
+					writeCeiling(t, points)
+					t.Errorf("%s mode: the fleet broke growing to %d: %v", m.name, n, broke)
+					return
+				}
+				row := costAtRest(ctx, t, m, fmt.Sprintf("%d Ready, at rest for %s", len(fleet), *restWindow), len(fleet))
+				costs.add(row)
+				atRestIn(&p, row)
 				points = append(points, p)
 				writeCeiling(t, points)
-				t.Errorf("%s mode: the fleet broke growing to %d: %v", m.name, n, broke)
-				return
 			}
-			row := costAtRest(ctx, t, m, fmt.Sprintf("%d Ready, at rest for %s", n, *restWindow), n)
-			costs.add(row)
-			atRestIn(&p, row)
-			points = append(points, p)
-			writeCeiling(t, points)
-		}
-	})
+		})
+	}
 	ceiling = ceilingTable(points)
+}
+
+// ceilingModeOrder parses -ceiling-modes.
+func ceilingModeOrder(t *testing.T) []mode {
+	t.Helper()
+	var out []mode
+	for _, name := range strings.Split(*ceilingModes, ",") {
+		i := slices.IndexFunc(modes, func(m mode) bool { return m.name == strings.TrimSpace(name) })
+		if i < 0 {
+			t.Fatalf("-ceiling-modes: no mode %q", name)
+		}
+		out = append(out, modes[i])
+	}
+	return out
 }
 
 // writeCeiling writes the figures so far, their plot and their table beside
@@ -209,6 +237,9 @@ func ceilingTable(points []sizing.Point) string {
 		if p.Broke != "" {
 			rows = append(rows, fmt.Sprintf("| %s | %d | broke after %s | — | %s | | | | | |", p.Mode, p.Instances, seconds(p.GrewSeconds), p.Broke))
 			continue
+		}
+		if p.Short != "" {
+			rows = append(rows, fmt.Sprintf("| %s | %d | %s | — | stopped short: %s | | | | | |", p.Mode, p.Instances, seconds(p.GrewSeconds), p.Short))
 		}
 		for _, name := range costComponents {
 			l := limits[name]

@@ -45,8 +45,11 @@ type Point struct {
 	// ResidentMiB its resident memory at rest.
 	CPUAtRest   map[string]float64 `json:"cpuSecondsPerMinuteAtRest,omitempty"`
 	ResidentMiB map[string]float64 `json:"residentMiB,omitempty"`
-	// Broke says what broke when the fleet did not reach this size.
+	// Broke says what broke when the fleet did not reach this size; Short
+	// why it stopped short of the size it was growing to, measured at the
+	// size it reached.
 	Broke string `json:"broke,omitempty"`
+	Short string `json:"short,omitempty"`
 }
 
 // Write writes the run as JSON, and its plot beside it (the same name, .svg).
