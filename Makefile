@@ -86,7 +86,8 @@ lint: $(GOLANGCI_LINT) ## Run golangci-lint on every module, and the end-to-end 
 	$(GOLANGCI_LINT) run ./...
 	cd test && $(GOLANGCI_LINT) run --config ../.golangci.yml ./... && \
 	  $(GOLANGCI_LINT) run --config ../.golangci.yml --build-tags integration,e2e,load --disable unused ./e2e/ && \
-	  $(GOLANGCI_LINT) run --config ../.golangci.yml --build-tags integration,e2e,upgrade --disable unused ./e2e/
+	  $(GOLANGCI_LINT) run --config ../.golangci.yml --build-tags integration,e2e,upgrade --disable unused ./e2e/ && \
+	  $(GOLANGCI_LINT) run --config ../.golangci.yml --build-tags integration,e2e,load,ceiling --disable unused ./e2e/
 
 .PHONY: fmt-check
 fmt-check: $(GOLANGCI_LINT) ## Fail when the code is not formatted as the linters want it.

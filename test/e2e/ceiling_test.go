@@ -15,7 +15,13 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/tools/cache"
+	watchtools "k8s.io/client-go/tools/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/informaticsmatters/function-squonk2-viz/test/internal/sizing"
@@ -40,6 +46,7 @@ var (
 // the mode stops growing. The fleet is deleted at the end.
 func TestLoadCeiling(t *testing.T) {
 	targets := ceilingTargets(t)
+	scaleQuota(t, targets[len(targets)-1])
 	deadline := time.Now().Add(*ceilingFor)
 	outOfTime := func() bool { return *ceilingFor > 0 && time.Now().After(deadline) }
 	var points []sizing.Point
@@ -96,6 +103,29 @@ func TestLoadCeiling(t *testing.T) {
 		})
 	}
 	ceiling = ceilingTable(points)
+}
+
+// scaleQuota lets the Data Manager namespace run n instances. The kit's
+// example quota (example/data-manager/quota.yaml) bounds a namespace at
+// 550 Pods and 512 CPUs of limits, about 500 instances: a platform sizes it
+// to its nodes. The benchmark measures the control plane, so it scales
+// every bound of the quota by the same factor, to n and a tenth more.
+func scaleQuota(t *testing.T, n int) {
+	t.Helper()
+	ctx := context.Background()
+	q := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: dmNamespace, Name: "squonk2-viz"}}
+	q = mustGet(ctx, t, q)
+	pods := q.Spec.Hard[corev1.ResourcePods]
+	factor := (int64(n)*11/10 + pods.Value() - 1) / pods.Value()
+	if factor <= 1 {
+		return
+	}
+	for r, v := range q.Spec.Hard {
+		q.Spec.Hard[r] = *resource.NewQuantity(v.Value()*factor, v.Format)
+	}
+	if err := c.kube.Update(ctx, q); err != nil {
+		t.Fatalf("cannot scale the quota for %d instances: %v", n, err)
+	}
 }
 
 // ceilingModeOrder parses -ceiling-modes.
@@ -184,7 +214,7 @@ func bringReady(ctx context.Context, m mode, instances []string) ([]time.Duratio
 			return took, fmt.Errorf("%s is not running (its log: %s)", name, p.tail(20))
 		}
 	}
-	return took, fmt.Errorf("%d of the batch's %d not Ready (%v); %s", len(notReady), len(instances), waitErr, notReady[0]+": "+readiness(context.Background(), notReady[0]))
+	return took, fmt.Errorf("%d of the batch's %d not Ready (%w); %s", len(notReady), len(instances), waitErr, notReady[0]+": "+readiness(context.Background(), notReady[0]))
 }
 
 // deleteFleet deletes the fleet at once and waits until nothing it composed
@@ -202,6 +232,28 @@ func deleteFleet(ctx context.Context, t *testing.T, m mode, fleet []string) {
 			t.Error(err)
 		}
 	}
+}
+
+// untilNoneLeft waits until no object of ref's kind is left in its
+// namespace, from the events of one list and watch.
+func untilNoneLeft(ctx context.Context, ref client.Object) error {
+	lw, err := c.listWatch(ref, nil)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *awaitTimeout)
+	defer cancel()
+	var left cache.Store
+	_, err = watchtools.UntilWithSync(ctx, lw, ref.DeepCopyObject(), func(store cache.Store) (bool, error) {
+		left = store
+		return len(store.ListKeys()) == 0, nil
+	}, func(watch.Event) (bool, error) {
+		return len(left.ListKeys()) == 0, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s left in %s: %w", kindOf(ref), ref.GetNamespace(), err)
+	}
+	return nil
 }
 
 // growthCores is how many CPUs each component kept busy between two

@@ -13,10 +13,12 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/procfs"
+
+	"github.com/informaticsmatters/function-squonk2-viz/test/internal/sizing"
 )
 
 // The components whose cost is measured.
-var costComponents = []string{"etcd", "kube-apiserver", "crossplane", "provider-kubernetes", "function"}
+var costComponents = sizing.Components
 
 // A usage is what a process has used so far: CPU time, and resident memory.
 type usage struct {

@@ -184,28 +184,6 @@ func (c *cluster) listWatch(ref client.Object, selector labels.Set) (cache.Liste
 	}, nil
 }
 
-// untilNoneLeft waits until no object of ref's kind is left in its
-// namespace, from the events of one list and watch.
-func untilNoneLeft(ctx context.Context, ref client.Object) error {
-	lw, err := c.listWatch(ref, nil)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, *awaitTimeout)
-	defer cancel()
-	var left cache.Store
-	_, err = watchtools.UntilWithSync(ctx, lw, ref.DeepCopyObject(), func(store cache.Store) (bool, error) {
-		left = store
-		return len(store.ListKeys()) == 0, nil
-	}, func(watch.Event) (bool, error) {
-		return len(left.ListKeys()) == 0, nil
-	})
-	if err != nil {
-		return fmt.Errorf("%s left in %s: %w", kindOf(ref), ref.GetNamespace(), err)
-	}
-	return nil
-}
-
 // exists and gone are conditions for a wait.
 func exists[T client.Object](o T) bool { return !isAbsent(o) }
 func gone[T client.Object](o T) bool   { return isAbsent(o) }

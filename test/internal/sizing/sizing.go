@@ -52,6 +52,34 @@ type Point struct {
 	Short string `json:"short,omitempty"`
 }
 
+// Components are the components the benchmark measures, in the order its
+// tables and plot show them.
+var Components = []string{"etcd", "kube-apiserver", "crossplane", "provider-kubernetes", "function"}
+
+// Read reads a run that Write wrote.
+func Read(file string) (Run, error) {
+	b, err := os.ReadFile(filepath.Clean(file))
+	if err != nil {
+		return Run{}, err
+	}
+	var r Run
+	if err := json.Unmarshal(b, &r); err != nil {
+		return Run{}, fmt.Errorf("%s: %w", file, err)
+	}
+	return r, nil
+}
+
+// Merge is the runs as one: their points, a mode's of a later run after
+// those of an earlier, and the limits and date of the last.
+func Merge(runs ...Run) Run {
+	var out Run
+	for _, r := range runs {
+		out.Points = append(out.Points, r.Points...)
+		out.Limits, out.Date = r.Limits, r.Date
+	}
+	return out
+}
+
 // Write writes the run as JSON, and its plot beside it (the same name, .svg).
 func (r Run) Write(file string, components []string) error {
 	b, err := json.MarshalIndent(r, "", "  ")
