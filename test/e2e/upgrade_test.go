@@ -461,7 +461,11 @@ func (w *fleetWatch) xr(o any) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	defer w.notify()
-	if status, reason, _ := condition(xr, "Ready"); status != "True" && w.baseline != nil {
+	// Lost Ready: Ready=False. A Ready written for an earlier generation
+	// (an upgrade moves every instance to a new CompositionRevision, which
+	// changes its spec) reads Unknown until Crossplane reconciles it, and
+	// says nothing of the instance.
+	if status, reason, _ := condition(xr, "Ready"); status == "False" && w.baseline != nil {
 		w.unready[xr.GetName()] = reason
 	}
 	status, _, _ := condition(xr, "TemplateCurrent")
