@@ -160,16 +160,12 @@ func writeCeiling(t *testing.T, points []sizing.Point) {
 	}
 }
 
-// ceilingTargets parses -ceiling.
+// ceilingTargets parses -ceiling: sizes, each larger than the one before.
 func ceilingTargets(t *testing.T) []int {
 	t.Helper()
-	var out []int
-	for _, f := range strings.Split(*ceilingSizes, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 || (len(out) > 0 && n <= out[len(out)-1]) {
-			t.Fatalf("-ceiling: %q is not a size larger than the one before", f)
-		}
-		out = append(out, n)
+	out := sizes(t, "ceiling", *ceilingSizes)
+	if !slices.IsSorted(out) || len(slices.Compact(slices.Clone(out))) != len(out) {
+		t.Fatalf("-ceiling: %s is not in ascending order", *ceilingSizes)
 	}
 	return out
 }

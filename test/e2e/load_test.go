@@ -24,14 +24,14 @@ var (
 	unrelated    = flag.Int("unrelated-pods", 2000, "how many Pods that are no instance's run beside one instance, to measure what watching Pods costs")
 )
 
-// sizes parses -sizes.
-func sizes(t *testing.T) []int {
+// sizes parses a comma-separated flag of positive sizes, named name.
+func sizes(t *testing.T, name, value string) []int {
 	t.Helper()
 	var out []int
-	for _, f := range strings.Split(*burstSizes, ",") {
+	for _, f := range strings.Split(value, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 {
-			t.Fatalf("-sizes: %q is not a positive number", f)
+			t.Fatalf("-%s: %q is not a positive number", name, f)
 		}
 		out = append(out, n)
 	}
@@ -47,7 +47,7 @@ func sizes(t *testing.T) []int {
 // behind; how long it takes is reported beside the mode's targets.
 func TestLoadBursts(t *testing.T) {
 	inEachMode(t, func(ctx context.Context, t *testing.T, m mode) {
-		for _, n := range sizes(t) {
+		for _, n := range sizes(t, "sizes", *burstSizes) {
 			instances := names(m.instance(fmt.Sprintf("load%d", n)), n)
 			target := time.Duration(0)
 			if n == 50 {
