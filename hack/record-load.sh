@@ -20,8 +20,8 @@ trap 'rm -f "$section"' EXIT
 } >"$section"
 
 # The file's introduction is everything before its first dated section.
-intro=$(awk '/^## [0-9]{4}-[0-9]{2}-[0-9]{2}/ {exit} {print}' "$results")
-rest=$(awk 'found || /^## [0-9]{4}-[0-9]{2}-[0-9]{2}/ {found = 1; print}' "$results")
+intro=$(awk '/^## [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]/ {exit} {print}' "$results")
+rest=$(awk 'found || /^## [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]/ {found = 1; print}' "$results")
 {
   printf '%s\n\n' "$intro"
   cat "$section"
