@@ -44,7 +44,7 @@ func dataManagerSteps(ctx context.Context, t *testing.T, m mode) {
 		{"3-ImageTagChangeRollsOut", func(t *testing.T) { imageTagChangeRollsOut(ctx, t, m, name) }},
 		{"4a-MissingImageTagIsRejectedByTheAPIServer", func(t *testing.T) { missingImageTagIsRejected(ctx, t, m) }},
 		{"4b-BadLabelIsRefusedByTheAPIServer", func(t *testing.T) { badLabelIsRefused(ctx, t, m) }},
-		{"5-SomeAtOnce", func(t *testing.T) { manyAtOnce(ctx, t, m, burst, 0) }},
+		{"5-SomeAtOnce", func(t *testing.T) { manyAtOnce(ctx, t, m, burst, burstTargets{}) }},
 		{"6-HandChangesAreUndone", func(t *testing.T) { handChangesAreUndone(ctx, t, m, name) }},
 		{"7-DeleteRemovesEverything", func(t *testing.T) { deleteRemovesEverything(ctx, t, m, name) }},
 		{"8-SomeDeletedAtOnce", func(t *testing.T) { deleteAtOnce(ctx, t, m, burst) }},

@@ -49,13 +49,9 @@ func TestLoadBursts(t *testing.T) {
 	inEachMode(t, func(ctx context.Context, t *testing.T, m mode) {
 		for _, n := range sizes(t, "sizes", *burstSizes) {
 			instances := names(m.instance(fmt.Sprintf("load%d", n)), n)
-			target := time.Duration(0)
-			if n == 50 {
-				target = m.targets.burst50
-			}
 			t.Run(fmt.Sprintf("%dAtOnce", n), func(t *testing.T) {
 				defer timed(fmt.Sprintf("%s mode: %d created at once, at rest, deleted at once", m.name, n))()
-				manyAtOnce(ctx, t, m, instances, target)
+				manyAtOnce(ctx, t, m, instances, m.targets.burst(n))
 				atRest(ctx, t, m, n)
 				deleteAtOnce(ctx, t, m, instances)
 				if err := c.kubelet.check(); err != nil {
@@ -90,7 +86,7 @@ func TestLoadRestarts(t *testing.T) {
 func TestLoadUnrelatedPods(t *testing.T) {
 	inEachMode(t, func(ctx context.Context, t *testing.T, m mode) {
 		name := m.instance("beside-unrelated")
-		manyAtOnce(ctx, t, m, []string{name}, 0)
+		manyAtOnce(ctx, t, m, []string{name}, burstTargets{})
 		atRest(ctx, t, m, 1)
 		pods := make([]*unstructured.Unstructured, *unrelated)
 		parallel(len(pods), func(i int) {

@@ -33,14 +33,40 @@ type targets struct {
 	rollout time.Duration // imageTag changed -> Deployment updated
 	delete  time.Duration // DataVisualisation deleted -> everything gone
 	burst50 time.Duration // 50 created at once -> each Deployment, p95
+	// The fleet's targets, reported beside the load benchmark's bursts and
+	// never failing it: 200 created at once -> each Deployment, p95, and 50
+	// Pods turning Ready at once -> each DataVisualisation Ready, p95.
+	burst200, podsReady50 time.Duration
+}
+
+// burstTargets are the targets of one burst: each Deployment present
+// (checked against the guard when checked is set, else reported) and,
+// once all their Pods turn Ready at once, each DataVisualisation Ready
+// (reported).
+type burstTargets struct {
+	deployment, ready time.Duration
+	checked           bool
+}
+
+// burst is the targets of a burst of n created at once.
+func (t targets) burst(n int) burstTargets {
+	switch n {
+	case 50:
+		return burstTargets{deployment: t.burst50, ready: t.podsReady50, checked: true}
+	case 200:
+		return burstTargets{deployment: t.burst200}
+	}
+	return burstTargets{}
 }
 
 var (
 	providerMode = mode{name: "provider", composition: "datavisualisations.squonk.it", objects: 3, targets: targets{
 		ready: 2 * time.Second, repair: 3 * time.Second, rollout: 2 * time.Second, delete: 10 * time.Second, burst50: 5 * time.Second,
+		burst200: 30 * time.Second, podsReady50: 10 * time.Second,
 	}}
 	directMode = mode{name: "direct", composition: "datavisualisations-direct.squonk.it", prefix: "d-", suffix: "-direct", targets: targets{
 		ready: time.Second, repair: 2 * time.Second, rollout: 2 * time.Second, delete: 5 * time.Second, burst50: 4 * time.Second,
+		burst200: 10 * time.Second, podsReady50: 3 * time.Second,
 	}}
 	modes = []mode{providerMode, directMode}
 )

@@ -75,7 +75,7 @@ func TestUpgradesLeaveRunningSessionsAlone(t *testing.T) {
 	fleet := map[string][]string{}
 	for _, m := range modes {
 		fleet[m.name] = names(m.instance("fleet"), *fleetSize)
-		manyAtOnce(ctx, t, m, fleet[m.name], 0)
+		manyAtOnce(ctx, t, m, fleet[m.name], burstTargets{})
 	}
 	w, err := watchFleet(ctx, slices.Concat(fleet[providerMode.name], fleet[directMode.name]))
 	if err != nil {
