@@ -465,8 +465,10 @@ func (w *fleetWatch) xr(o any) {
 	// (an upgrade moves every instance to a new CompositionRevision, which
 	// changes its spec) reads Unknown until Crossplane reconciles it, and
 	// says nothing of the instance.
-	if status, reason, _ := condition(xr, "Ready"); status == "False" && w.baseline != nil {
-		w.unready[xr.GetName()] = reason
+	if status, reason, message := condition(xr, "Ready"); status == "False" && w.baseline != nil {
+		_, waiting, waitingFor := condition(xr, "ResourcesReady")
+		w.unready[xr.GetName()] = fmt.Sprintf("%s %q (ResourcesReady %s %q) at generation %d, resourceVersion %s",
+			reason, message, waiting, waitingFor, xr.GetGeneration(), xr.GetResourceVersion())
 	}
 	status, _, _ := condition(xr, "TemplateCurrent")
 	w.older[xr.GetName()] = status == "False"
