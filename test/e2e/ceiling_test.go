@@ -43,7 +43,8 @@ var (
 // kubelet) before the next, to each of -ceiling, where each component's CPU
 // at rest and resident memory are measured. A size whose batch does not turn
 // Ready within -batch-timeout breaks the fleet: what broke is reported and
-// the mode stops growing. The fleet is deleted at the end.
+// the mode stops growing (the run fails only if that is before the first
+// size). The fleet is deleted at the end.
 func TestLoadCeiling(t *testing.T) {
 	targets := ceilingTargets(t)
 	scaleQuota(t, targets[len(targets)-1])
@@ -91,7 +92,14 @@ func TestLoadCeiling(t *testing.T) {
 					p.Broke = broke.Error()
 					points = append(points, p)
 					writeCeiling(t, points)
-					t.Errorf("%s mode: the fleet broke growing to %d: %v", m.name, n, broke)
+					// Past the first size a break is what the benchmark
+					// looks for: its ceiling, reported. Before it, the
+					// control plane does not work.
+					report := t.Logf
+					if n == targets[0] {
+						report = t.Errorf
+					}
+					report("%s mode: the fleet broke growing to %d: %v", m.name, n, broke)
 					return
 				}
 				row := costAtRest(ctx, t, m, fmt.Sprintf("%d Ready, at rest for %s", len(fleet), *restWindow), len(fleet))
