@@ -21,7 +21,7 @@ type mode struct {
 	prefix      string // of its instances' names, so that the modes never share one
 	suffix      string // of its composed resources' names
 	objects     int    // the provider-kubernetes Objects it composes per instance
-	targets     targets
+	targets     *targets
 }
 
 // targets are a mode's targets for the live steps, on this 2-core machine,
@@ -60,11 +60,11 @@ func (t targets) burst(n int) burstTargets {
 }
 
 var (
-	providerMode = mode{name: "provider", composition: "datavisualisations.squonk.it", objects: 3, targets: targets{
+	providerMode = mode{name: "provider", composition: "datavisualisations.squonk.it", objects: 3, targets: &targets{
 		ready: 2 * time.Second, repair: 3 * time.Second, rollout: 2 * time.Second, delete: 10 * time.Second, burst50: 5 * time.Second,
 		burst200: 30 * time.Second, podsReady50: 10 * time.Second,
 	}}
-	directMode = mode{name: "direct", composition: "datavisualisations-direct.squonk.it", prefix: "d-", suffix: "-direct", targets: targets{
+	directMode = mode{name: "direct", composition: "datavisualisations-direct.squonk.it", prefix: "d-", suffix: "-direct", targets: &targets{
 		ready: time.Second, repair: 2 * time.Second, rollout: 2 * time.Second, delete: 5 * time.Second, burst50: 4 * time.Second,
 		burst200: 10 * time.Second, podsReady50: 3 * time.Second,
 	}}
