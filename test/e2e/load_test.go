@@ -136,3 +136,14 @@ func costAtRest(ctx context.Context, t *testing.T, m mode, what string, n int) c
 	}
 	return cost(m, what, n, before, after, time.Minute)
 }
+
+// burst is the targets of a burst of n created at once.
+func (t targets) burst(n int) burstTargets {
+	switch n {
+	case 50:
+		return burstTargets{deployment: t.burst50, ready: t.podsReady50, checked: true}
+	case 200:
+		return burstTargets{deployment: t.burst200}
+	}
+	return burstTargets{}
+}

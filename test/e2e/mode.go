@@ -48,17 +48,6 @@ type burstTargets struct {
 	checked           bool
 }
 
-// burst is the targets of a burst of n created at once.
-func (t targets) burst(n int) burstTargets {
-	switch n {
-	case 50:
-		return burstTargets{deployment: t.burst50, ready: t.podsReady50, checked: true}
-	case 200:
-		return burstTargets{deployment: t.burst200}
-	}
-	return burstTargets{}
-}
-
 var (
 	providerMode = mode{name: "provider", composition: "datavisualisations.squonk.it", objects: 3, targets: &targets{
 		ready: 2 * time.Second, repair: 3 * time.Second, rollout: 2 * time.Second, delete: 10 * time.Second, burst50: 5 * time.Second,
