@@ -168,6 +168,8 @@ CEILING_MODES ?= direct,provider
 CEILING_FOR   ?= 0
 CEILING_DATA  := $(OUTPUT)/e2e-ceiling.json
 
+# The ceiling's build holds the load benchmark's tests too: run its own alone.
+e2e-ceiling: RUN = TestLoadCeiling
 .PHONY: e2e-ceiling
 e2e-ceiling: $(E2E_TOOLS) xpkg ## The ceiling benchmark: a fleet grown in batches to each of CEILING_SIZES, both modes, with the kit's sizing (about 80 minutes); tables in _output/e2e-ceiling.md, figures and plot in _output/e2e-ceiling.{json,svg}.
 	@$(call e2e-run,e2e$(COMMA)load$(COMMA)ceiling,e2e-ceiling,150m,-ceiling=$(CEILING_SIZES) -batch=$(CEILING_BATCH) -batch-timeout=$(CEILING_BATCH_TIMEOUT) -await-timeout=$(CEILING_BATCH_TIMEOUT) -ceiling-modes=$(CEILING_MODES) -ceiling-for=$(CEILING_FOR) -rest=$(LOAD_REST) -ceiling-data=$(CEILING_DATA))
