@@ -38,7 +38,8 @@ var (
 )
 
 // TestLoadCeiling finds what one control plane on this machine holds, with
-// the kit's sizing: in each mode, the fleet grows in batches of -batch
+// the kit's sizing: in each mode, the control plane is measured at rest with
+// no instance (its own cost), then the fleet grows in batches of -batch
 // instances, each created at once and Ready (its Pods run by the suite's
 // kubelet) before the next, to each of -ceiling, where each component's CPU
 // at rest and resident memory are measured. A size whose batch does not turn
@@ -56,6 +57,10 @@ func TestLoadCeiling(t *testing.T) {
 			ctx := context.Background()
 			var fleet []string
 			defer func() { deleteFleet(ctx, t, m, fleet) }()
+			empty := emptyAtRest(ctx, t, m)
+			none := sizing.Point{Mode: m.name}
+			atRestIn(&none, *empty)
+			points = append(points, none)
 			for _, n := range targets {
 				if outOfTime() {
 					return
@@ -102,9 +107,7 @@ func TestLoadCeiling(t *testing.T) {
 					report("%s mode: the fleet broke growing to %d: %v", m.name, n, broke)
 					return
 				}
-				row := costAtRest(ctx, t, m, fmt.Sprintf("%d Ready, at rest for %s", len(fleet), *restWindow), len(fleet))
-				costs.add(row)
-				atRestIn(&p, row)
+				atRestIn(&p, atRest(ctx, t, m, len(fleet), empty))
 				points = append(points, p)
 				writeCeiling(t, points)
 			}
@@ -299,8 +302,12 @@ func ceilingTable(points []sizing.Point) string {
 		}
 		for _, name := range costComponents {
 			l := limits[name]
-			rows = append(rows, fmt.Sprintf("| %s | %d | %s | %s | %.2f | %.0f | %.0f | %s | %.2f | %s |", p.Mode, p.Instances, seconds(p.GrewSeconds), name,
-				p.CPUAtRest[name], p.ResidentMiB[name], p.ResidentMiB[name]*1024/float64(p.Instances),
+			perInstance := "—"
+			if p.Instances > 0 {
+				perInstance = fmt.Sprintf("%.0f", p.ResidentMiB[name]*1024/float64(p.Instances))
+			}
+			rows = append(rows, fmt.Sprintf("| %s | %d | %s | %s | %.2f | %.0f | %s | %s | %.2f | %s |", p.Mode, p.Instances, seconds(p.GrewSeconds), name,
+				p.CPUAtRest[name], p.ResidentMiB[name], perInstance,
 				share(p.ResidentMiB[name], l.MemoryMiB), p.GrowthCores[name], share(p.GrowthCores[name], float64(l.Procs))))
 		}
 	}

@@ -47,12 +47,13 @@ func sizes(t *testing.T, name, value string) []int {
 // behind; how long it takes is reported beside the mode's targets.
 func TestLoadBursts(t *testing.T) {
 	inEachMode(t, func(ctx context.Context, t *testing.T, m mode) {
+		empty := emptyAtRest(ctx, t, m)
 		for _, n := range sizes(t, "sizes", *burstSizes) {
 			instances := names(m.instance(fmt.Sprintf("load%d", n)), n)
 			t.Run(fmt.Sprintf("%dAtOnce", n), func(t *testing.T) {
 				defer timed(fmt.Sprintf("%s mode: %d created at once, at rest, deleted at once", m.name, n))()
 				manyAtOnce(ctx, t, m, instances, m.targets.burst(n))
-				atRest(ctx, t, m, n)
+				atRest(ctx, t, m, n, empty)
 				deleteAtOnce(ctx, t, m, instances)
 				if err := c.kubelet.check(); err != nil {
 					t.Error(err)
@@ -87,7 +88,7 @@ func TestLoadUnrelatedPods(t *testing.T) {
 	inEachMode(t, func(ctx context.Context, t *testing.T, m mode) {
 		name := m.instance("beside-unrelated")
 		manyAtOnce(ctx, t, m, []string{name}, burstTargets{})
-		atRest(ctx, t, m, 1)
+		atRest(ctx, t, m, 1, nil)
 		pods := make([]*unstructured.Unstructured, *unrelated)
 		parallel(len(pods), func(i int) {
 			objs, err := readTemplate("load/unrelated-pod.yaml", map[string]string{"NAME": fmt.Sprintf("%s-%04d", name, i), "NAMESPACE": otherNamespace})
@@ -110,12 +111,26 @@ func TestLoadUnrelatedPods(t *testing.T) {
 	})
 }
 
+// emptyAtRest measures what each component costs over -rest with no
+// instance: the control plane's own cost, which an instance's cost at rest
+// is measured above.
+func emptyAtRest(ctx context.Context, t *testing.T, m mode) *costRow {
+	t.Helper()
+	row := costAtRest(ctx, t, m, fmt.Sprintf("no instance, at rest for %s", *restWindow), 0)
+	costs.add(row)
+	return &row
+}
+
 // atRest measures, with n instances Ready and nothing happening, what each
 // component costs over -rest: CPU time and resident memory, in all and per
-// instance, and the counters per instance per minute.
-func atRest(ctx context.Context, t *testing.T, m mode, n int) {
+// instance (and above the empty control plane, when given), and the
+// counters per instance per minute.
+func atRest(ctx context.Context, t *testing.T, m mode, n int, empty *costRow) costRow {
 	t.Helper()
-	costs.add(costAtRest(ctx, t, m, fmt.Sprintf("%d Ready, at rest for %s", n, *restWindow), n))
+	row := costAtRest(ctx, t, m, fmt.Sprintf("%d Ready, at rest for %s", n, *restWindow), n)
+	row.empty = empty
+	costs.add(row)
+	return row
 }
 
 // costAtRest is what each component costs over -rest, for n instances.

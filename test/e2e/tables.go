@@ -149,15 +149,29 @@ func (ct *costTable) String() string {
 		}
 		for _, name := range costComponents {
 			u := r.usage[name]
-			t.set(r.what+" | "+name, r.mode, fmt.Sprintf("%.2f%s", u.cpu.Seconds(), unit),
-				fmt.Sprintf("%.1f%s", float64(u.cpu.Microseconds())/1000/float64(r.instances), unit),
-				fmt.Sprintf("%.1f", float64(u.rss)/(1<<20)), fmt.Sprintf("%.0f", float64(u.rss)/1024/float64(r.instances)))
+			ms := float64(u.cpu.Microseconds()) / 1000
+			aboveEmpty := "—"
+			if r.empty != nil {
+				aboveEmpty = r.perInstance(ms-float64(r.empty.usage[name].cpu.Microseconds())/1000, "%.1f"+unit)
+			}
+			t.set(r.what+" | "+name, r.mode, fmt.Sprintf("%.2f%s", u.cpu.Seconds(), unit), r.perInstance(ms, "%.1f"+unit), aboveEmpty,
+				fmt.Sprintf("%.1f", float64(u.rss)/(1<<20)), r.perInstance(float64(u.rss)/1024, "%.0f"))
 		}
-		for i, m := range counters {
-			t.set(r.what+" | "+m.what+" per instance"+unit, r.mode, fmt.Sprintf("%.1f", r.counters[i]))
+		for i, v := range r.counters {
+			t.set(r.what+" | "+counters[i].what+" per instance"+unit, r.mode, fmt.Sprintf("%.1f", v))
 		}
 	}
-	return t.markdown("instances | component", "CPU s", "CPU ms per instance", "resident MiB", "resident KiB per instance") + ct.requests()
+	return t.markdown("instances | component", "CPU s", "CPU ms per instance", "CPU ms per instance above the empty control plane",
+		"resident MiB", "resident KiB per instance") + ct.requests()
+}
+
+// perInstance is v per instance of the row, formatted, or a dash when the
+// row has no instance.
+func (r costRow) perInstance(v float64, format string) string {
+	if r.instances == 0 {
+		return "—"
+	}
+	return fmt.Sprintf(format, v/float64(r.instances))
 }
 
 // minRequests is the fewest requests of a kind per instance that the

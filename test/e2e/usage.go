@@ -207,24 +207,32 @@ type costRow struct {
 	usage     map[string]usage
 	counters  []float64
 	requests  map[string]float64 // per instance, by verb and resource
+	// empty is the control plane at rest with no instance, measured in the
+	// same run, for a row at rest: what of the row's cost is the control
+	// plane's own (its leases, controllers and watches).
+	empty *costRow
 }
 
 // cost is what each component used between two samples, for n instances:
-// per instance, and per instance and unit of time when per is not zero.
+// in all, per unit of time when per is not zero; and the counters and
+// requests per instance, when there are any.
 func cost(m mode, what string, n int, before, after usageSample, per time.Duration) costRow {
 	scale := 1.0
 	if per > 0 {
 		scale = per.Seconds() / after.at.Sub(before.at).Seconds()
 	}
 	row := costRow{mode: m.name, what: what, instances: n, perTime: per, usage: map[string]usage{}, requests: map[string]float64{}}
+	for name, u := range after.usage {
+		row.usage[name] = usage{cpu: time.Duration(float64(u.cpu-before.usage[name].cpu) * scale), rss: u.rss}
+	}
+	if n == 0 {
+		return row
+	}
 	for i := range counters {
 		row.counters = append(row.counters, (after.counters[i]-before.counters[i])/float64(n)*scale)
 	}
 	for kind, v := range after.requests {
 		row.requests[kind] = (v - before.requests[kind]) / float64(n) * scale
-	}
-	for name, u := range after.usage {
-		row.usage[name] = usage{cpu: time.Duration(float64(u.cpu-before.usage[name].cpu) * scale), rss: u.rss}
 	}
 	return row
 }
