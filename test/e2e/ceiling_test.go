@@ -107,7 +107,9 @@ func TestLoadCeiling(t *testing.T) {
 					report("%s mode: the fleet broke growing to %d: %v", m.name, n, broke)
 					return
 				}
-				atRestIn(&p, atRest(ctx, t, m, len(fleet), empty))
+				row := atRest(ctx, t, m, len(fleet), empty)
+				costs.add(row)
+				atRestIn(&p, row)
 				points = append(points, p)
 				writeCeiling(t, points)
 			}

@@ -53,7 +53,7 @@ func TestLoadBursts(t *testing.T) {
 			t.Run(fmt.Sprintf("%dAtOnce", n), func(t *testing.T) {
 				defer timed(fmt.Sprintf("%s mode: %d created at once, at rest, deleted at once", m.name, n))()
 				manyAtOnce(ctx, t, m, instances, m.targets.burst(n))
-				atRest(ctx, t, m, n, empty)
+				costs.add(atRest(ctx, t, m, n, empty))
 				deleteAtOnce(ctx, t, m, instances)
 				if err := c.kubelet.check(); err != nil {
 					t.Error(err)
@@ -88,7 +88,7 @@ func TestLoadUnrelatedPods(t *testing.T) {
 	inEachMode(t, func(ctx context.Context, t *testing.T, m mode) {
 		name := m.instance("beside-unrelated")
 		manyAtOnce(ctx, t, m, []string{name}, burstTargets{})
-		atRest(ctx, t, m, 1, nil)
+		costs.add(atRest(ctx, t, m, 1, nil))
 		pods := make([]*unstructured.Unstructured, *unrelated)
 		parallel(len(pods), func(i int) {
 			objs, err := readTemplate("load/unrelated-pod.yaml", map[string]string{"NAME": fmt.Sprintf("%s-%04d", name, i), "NAMESPACE": otherNamespace})
@@ -129,7 +129,6 @@ func atRest(ctx context.Context, t *testing.T, m mode, n int, empty *costRow) co
 	t.Helper()
 	row := costAtRest(ctx, t, m, fmt.Sprintf("%d Ready, at rest for %s", n, *restWindow), n)
 	row.empty = empty
-	costs.add(row)
 	return row
 }
 
