@@ -3,6 +3,7 @@ package fn
 import (
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
@@ -34,13 +35,21 @@ func TestRunFunctionCache(t *testing.T) {
 	const inputB = "{apiVersion: viz.fn.squonk.it/v1beta1, kind: Input, image: b.example.org/viz}"
 
 	t.Run("CachedAnswerIsTheFreshAnswer", func(t *testing.T) {
-		f := newFunction(map[string]string{envIngressDomain: "env.example.org"})
+		// One instant for both functions: a template records when it
+		// was composed, to the second.
+		at := time.Now()
+		atOneInstant := func() *Function {
+			f := newFunction(map[string]string{envIngressDomain: "env.example.org"})
+			f.now = func() time.Time { return at }
+			return f
+		}
+		f := atOneInstant()
 		req := func() *fnv1.RunFunctionRequest {
 			return newRequest(t, patched(t, minimalXR, identity(1, "1.0")), inputA, controlled(t, "6f0fff9a", allObserved(t, "True")))
 		}
 		first := run(t, f, req())
 		second := run(t, f, req())
-		fresh := run(t, newFunction(map[string]string{envIngressDomain: "env.example.org"}), req())
+		fresh := run(t, atOneInstant(), req())
 		if diff := cmp.Diff(first, second, protocmp.Transform()); diff != "" {
 			t.Errorf("a cached answer differs from the first: -first, +second:\n%s", diff)
 		}
