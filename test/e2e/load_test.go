@@ -12,7 +12,12 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/tools/cache"
+	watchtools "k8s.io/client-go/tools/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -22,6 +27,7 @@ var (
 	restWindow   = flag.Duration("rest", 60*time.Second, "how long the cost at rest is measured after each burst")
 	restartBurst = flag.Int("restart-burst", 20, "how many instances are created during each restart")
 	unrelated    = flag.Int("unrelated-pods", 2000, "how many Pods that are no instance's run beside one instance, to measure what watching Pods costs")
+	quietFor     = flag.Duration("quiet", 10*time.Second, "how long no Event is written in the Data Manager namespace before a fleet's cost at rest is measured")
 )
 
 // sizes parses a comma-separated flag of positive sizes, named name.
@@ -125,11 +131,67 @@ func emptyAtRest(ctx context.Context, t *testing.T, m mode) *costRow {
 // component costs over -rest: CPU time and resident memory, in all and per
 // instance (and above the empty control plane, when given), and the
 // counters per instance per minute.
+//
+// It first waits until the fleet is quiet, so that the window holds the
+// fleet at rest and not the tail of its arrival: the Events recorded while
+// it turned Ready reach the API server behind it, for a minute and more
+// after a batch of 100.
 func atRest(ctx context.Context, t *testing.T, m mode, n int, empty *costRow) costRow {
 	t.Helper()
-	row := costAtRest(ctx, t, m, fmt.Sprintf("%d Ready, at rest for %s", n, *restWindow), n)
+	what := fmt.Sprintf("%d Ready", n)
+	stop := timed(fmt.Sprintf("%s mode: %s, until no Event for %s", m.name, what, *quietFor))
+	if err := untilQuiet(ctx, *quietFor); err != nil {
+		t.Logf("%s mode: %s: measured at rest anyway: %v", m.name, what, err)
+		what += ", never quiet"
+	}
+	stop()
+	row := costAtRest(ctx, t, m, fmt.Sprintf("%s, at rest for %s", what, *restWindow), n)
 	row.empty = empty
 	return row
+}
+
+// untilQuiet waits, within -await-timeout, until no Event has been written
+// in the Data Manager namespace for quiet: a watch from the namespace's
+// current resource version, each of whose events starts the quiet again.
+func untilQuiet(ctx context.Context, quiet time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, *awaitTimeout)
+	defer cancel()
+	lw, err := c.listWatch(&corev1.Event{ObjectMeta: metav1.ObjectMeta{Namespace: dmNamespace}}, nil)
+	if err != nil {
+		return err
+	}
+	events := cache.ToListerWatcherWithContext(lw)
+	l, err := events.ListWithContext(ctx, metav1.ListOptions{Limit: 1})
+	if err != nil {
+		return err
+	}
+	rv, err := meta.NewAccessor().ResourceVersion(l)
+	if err != nil {
+		return err
+	}
+	w, err := watchtools.NewRetryWatcherWithContext(ctx, rv, events)
+	if err != nil {
+		return err
+	}
+	defer w.Stop()
+	quietAt := time.NewTimer(quiet)
+	defer quietAt.Stop()
+	for {
+		select {
+		case <-quietAt.C:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("an Event written at least every %s for %s: %w", quiet, *awaitTimeout, ctx.Err())
+		case e, ok := <-w.ResultChan():
+			if !ok {
+				return fmt.Errorf("the watch of Events ended: %w", ctx.Err())
+			}
+			if e.Type == watch.Error {
+				return fmt.Errorf("watching Events: %v", e.Object)
+			}
+			quietAt.Reset(quiet)
+		}
+	}
 }
 
 // costAtRest is what each component costs over -rest, for n instances.
