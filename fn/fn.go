@@ -93,6 +93,9 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 		resources = withTemplate(comp.mode, resources, tpl.pod)
 	}
 	states := comp.mode.states(req, resources)
+	if comp.mode == modeProvider {
+		resources = withObjectOwners(req, resources, states, comp.uid)
+	}
 	setResources(rsp, comp.mode, resources, states)
 	setStarted(rsp, req, readStart(req, comp.mode, comp.start, states[nameDeployment]))
 	f.log.Debug("Composed the viz instance", "tag", req.GetMeta().GetTag(), "url", comp.url)

@@ -1,9 +1,16 @@
 package fn
 
 import (
+	"maps"
+	"slices"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/crossplane/function-sdk-go/errors"
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/resource"
 )
 
 // The provider-kubernetes namespaced Object that wraps each manifest.
@@ -74,4 +81,62 @@ func prune(m map[string]any) bool {
 		}
 	}
 	return len(m) == 0
+}
+
+// withObjectOwners returns the provider mode's resources with each manifest
+// naming its Object, once Crossplane observes the Object (it has a uid only
+// then), as an owner beside the DataVisualisation. The garbage collector
+// deletes an object only when all its owners are gone: when the
+// DataVisualisation is deleted, it deletes each Object first and its object
+// after, so that no Object, still there, makes its object again once the
+// collector has deleted it. A new owner changes the Object's spec, and the
+// instance is not Ready until the provider has applied it; so the owner is
+// added only while the instance is not Ready anyway (as it is from its
+// creation until its Pod runs, or while a new Pod template rolls out), and
+// kept once applied: a release leaves a Ready instance as it is.
+func withObjectOwners(req *fnv1.RunFunctionRequest, resources map[resource.Name]*structpb.Struct, states map[resource.Name]state, uid string) map[resource.Name]*structpb.Struct {
+	if uid == "" {
+		return resources // A preview owns nothing.
+	}
+	ready := !slices.ContainsFunc(composedNames, func(n resource.Name) bool { return states[n] != stateReady })
+	var out map[resource.Name]*structpb.Struct
+	for _, name := range composedNames {
+		observed := req.GetObserved().GetResources()[string(modeProvider.composedName(name))].GetResource()
+		owner, objectUID := objectOwner(observed)
+		if owner == nil || (ready && !ownedBy(manifestOf(observed), objectUID)) {
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(resources) // The cached resources are shared.
+		}
+		o := proto.Clone(resources[name]).(*structpb.Struct) //nolint:forcetypeassert // A clone has its original's type.
+		owners := metadata(manifestOf(o))["ownerReferences"].GetListValue()
+		owners.Values = append(owners.Values, owner)
+		out[name] = o
+	}
+	if out == nil {
+		return resources
+	}
+	return out
+}
+
+// objectOwner returns an owner reference to an observed Object, and its
+// uid; nil when Crossplane observes none (or one without a uid).
+func objectOwner(observed *structpb.Struct) (*structpb.Value, string) {
+	meta := metadata(observed)
+	name, uid := meta["name"].GetStringValue(), meta["uid"].GetStringValue()
+	if name == "" || uid == "" {
+		return nil, ""
+	}
+	return structpb.NewStructValue(&structpb.Struct{Fields: map[string]*structpb.Value{
+		"apiVersion": structpb.NewStringValue(objectAPIVersion),
+		"kind":       structpb.NewStringValue(objectKind),
+		"name":       structpb.NewStringValue(name),
+		"uid":        structpb.NewStringValue(uid),
+	}}), uid
+}
+
+// manifestOf returns the manifest that an Object applies.
+func manifestOf(object *structpb.Struct) *structpb.Struct {
+	return object.GetFields()["spec"].GetStructValue().GetFields()["forProvider"].GetStructValue().GetFields()["manifest"].GetStructValue()
 }

@@ -5,10 +5,13 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/types/known/structpb"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 
 	"github.com/crossplane/crossplane-runtime/v2/pkg/fieldpath"
+	fnv1 "github.com/crossplane/function-sdk-go/proto/v1"
+	"github.com/crossplane/function-sdk-go/resource"
 )
 
 func TestToManifest(t *testing.T) {
@@ -124,4 +127,147 @@ func TestRunFunctionObjects(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRunFunctionObjectOwners checks when each object names its Object as
+// an owner, so that the garbage collector deletes the Object before it: from
+// when Crossplane observes the Object while the instance is not Ready, and
+// never for the first time on a Ready instance, whose Object would change.
+func TestRunFunctionObjectOwners(t *testing.T) {
+	const xrUID = "3af1f24e-5dd5-4b8c-9788-f6cfb62bfdb3"
+	xrOwner := map[string]any{"apiVersion": "squonk.it/v1", "kind": "DataVisualisation", "name": "viz-min", "uid": xrUID, "controller": true}
+	objectOwner := func(name resource.Name) map[string]any {
+		return map[string]any{"apiVersion": "kubernetes.m.crossplane.io/v1alpha1", "kind": "Object", "name": "viz-min-" + string(name), "uid": "uid-of-object-" + string(name)}
+	}
+	cases := map[string]struct {
+		reason   string
+		input    string
+		uid      string
+		observed func(t *testing.T) map[string]*fnv1.Resource
+		ready    bool                    // The observed Deployment carries the Pod template composed now.
+		want     map[resource.Name][]any // Each composed resource's manifest's owners.
+	}{
+		"EachObjectOwnsItsObjectOnceObserved": {
+			reason: "While the instance is not Ready, each object names its Object, beside the DataVisualisation.",
+			uid:    xrUID,
+			observed: func(t *testing.T) map[string]*fnv1.Resource {
+				t.Helper()
+				return withObjectNames(t, allObserved(t, "False"), false)
+			},
+			want: map[resource.Name][]any{
+				nameDeployment: {xrOwner, objectOwner(nameDeployment)},
+				nameService:    {xrOwner, objectOwner(nameService)},
+				nameIngress:    {xrOwner, objectOwner(nameIngress)},
+			},
+		},
+		"NoObjectOwnerBeforeCrossplaneObservesTheObject": {
+			reason: "An Object that does not exist yet has no uid to name.",
+			uid:    xrUID,
+			observed: func(t *testing.T) map[string]*fnv1.Resource {
+				t.Helper()
+				return map[string]*fnv1.Resource{string(nameDeployment): withObjectNames(t, allObserved(t, "False"), false)[string(nameDeployment)]}
+			},
+			want: map[resource.Name][]any{
+				nameDeployment: {xrOwner, objectOwner(nameDeployment)},
+				nameService:    {xrOwner},
+				nameIngress:    {xrOwner},
+			},
+		},
+		"AReadyInstanceOfAnEarlierReleaseIsLeftAsItIs": {
+			reason: "A Ready instance whose objects name no Object keeps them so: a new owner would change its Objects, and it would not be Ready until the provider applied them.",
+			uid:    xrUID,
+			ready:  true,
+			observed: func(t *testing.T) map[string]*fnv1.Resource {
+				t.Helper()
+				return withObjectNames(t, allObserved(t, "True"), false)
+			},
+			want: map[resource.Name][]any{
+				nameDeployment: {xrOwner},
+				nameService:    {xrOwner},
+				nameIngress:    {xrOwner},
+			},
+		},
+		"AReadyInstanceKeepsTheObjectOwnersItHas": {
+			reason: "Once applied, an Object owner stays when the instance is Ready.",
+			uid:    xrUID,
+			ready:  true,
+			observed: func(t *testing.T) map[string]*fnv1.Resource {
+				t.Helper()
+				return withObjectNames(t, allObserved(t, "True"), true)
+			},
+			want: map[resource.Name][]any{
+				nameDeployment: {xrOwner, objectOwner(nameDeployment)},
+				nameService:    {xrOwner, objectOwner(nameService)},
+				nameIngress:    {xrOwner, objectOwner(nameIngress)},
+			},
+		},
+		"NoOwnerInARenderPreview": {
+			reason: "crossplane render gives the DataVisualisation no uid: its objects name no owner, not even an observed Object.",
+			observed: func(t *testing.T) map[string]*fnv1.Resource {
+				t.Helper()
+				return withObjectNames(t, allObserved(t, "False"), false)
+			},
+			want: map[resource.Name][]any{nameDeployment: nil, nameService: nil, nameIngress: nil},
+		},
+		"TheDirectModeNamesNoObject": {
+			reason: "In the direct mode, Crossplane composes the objects: the Objects of the provider mode it still observes, while it deletes them, own nothing.",
+			input:  directInput,
+			uid:    xrUID,
+			observed: func(t *testing.T) map[string]*fnv1.Resource {
+				t.Helper()
+				return withObjectNames(t, allObserved(t, "False"), false)
+			},
+			want: map[resource.Name][]any{
+				nameDeployment + "-direct": {xrOwner},
+				nameService + "-direct":    {xrOwner},
+				nameIngress + "-direct":    {xrOwner},
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := newFunction(map[string]string{envIngressDomain: "env.example.org"})
+			xr := patched(t, minimalXR, setField("metadata.uid", tc.uid))
+			if tc.uid == "" {
+				xr = toStruct(t, minimalXR)
+			}
+			req := newRequest(t, xr, tc.input, controlled(t, tc.uid, tc.observed(t)))
+			if tc.ready {
+				req = asApplied(t, f, req)
+			}
+			rsp := run(t, f, req)
+			for composed, want := range tc.want {
+				path := "spec.forProvider.manifest.metadata.ownerReferences"
+				if strings.HasSuffix(string(composed), "-direct") {
+					path = "metadata.ownerReferences"
+				}
+				got := desiredValue(t, rsp, string(composed), path)
+				if want == nil {
+					if _, absent := got.(string); absent {
+						continue // desiredValue's "<absent: ...>".
+					}
+				}
+				if diff := cmp.Diff(any(want), got); diff != "" {
+					t.Errorf("%s\nRunFunction(...): %s %s: -want, +got:\n%s", tc.reason, composed, path, diff)
+				}
+			}
+		})
+	}
+}
+
+// withObjectNames gives each observed Object the name and uid that the API
+// server gives it, and, when applied, a manifest that already names it as an
+// owner.
+func withObjectNames(t *testing.T, observed map[string]*fnv1.Resource, applied bool) map[string]*fnv1.Resource {
+	t.Helper()
+	for name, r := range observed {
+		o := r.GetResource()
+		o.Fields["metadata"] = structpb.NewStructValue(toStruct(t, "{name: viz-min-"+name+", uid: uid-of-object-"+name+"}"))
+		if applied {
+			o.Fields["spec"] = structpb.NewStructValue(toStruct(t, `{forProvider: {manifest: {metadata: {ownerReferences: [
+				{apiVersion: squonk.it/v1, kind: DataVisualisation, name: viz-min, uid: 3af1f24e-5dd5-4b8c-9788-f6cfb62bfdb3, controller: true},
+				{apiVersion: kubernetes.m.crossplane.io/v1alpha1, kind: Object, name: viz-min-`+name+`, uid: uid-of-object-`+name+`}]}}}}`))
+		}
+	}
+	return observed
 }
