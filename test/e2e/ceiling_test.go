@@ -227,20 +227,23 @@ func bringReady(ctx context.Context, m mode, instances []string) ([]time.Duratio
 }
 
 // deleteFleet deletes the fleet at once and waits until nothing it composed
-// is left in the namespace.
+// is left in the namespace, and none of its objects was made again
+// meanwhile.
 func deleteFleet(ctx context.Context, t *testing.T, m mode, fleet []string) {
 	t.Helper()
 	defer timed(fmt.Sprintf("%s mode: the fleet of %d deleted", m.name, len(fleet)))()
-	parallel(len(fleet), func(i int) {
-		if err := client.IgnoreNotFound(c.kube.Delete(ctx, xrRef(fleet[i]))); err != nil {
-			t.Error(err)
+	nothingMadeAgain(ctx, t, fleet, func() {
+		parallel(len(fleet), func(i int) {
+			if err := client.IgnoreNotFound(c.kube.Delete(ctx, xrRef(fleet[i]))); err != nil {
+				t.Error(err)
+			}
+		})
+		for _, ref := range []client.Object{xrRef(""), unstructuredOf(gvkObject, dmNamespace, ""), deploymentRef(""), serviceRef(""), ingressRef("")} {
+			if err := untilNoneLeft(ctx, ref); err != nil {
+				t.Error(err)
+			}
 		}
 	})
-	for _, ref := range []client.Object{xrRef(""), unstructuredOf(gvkObject, dmNamespace, ""), deploymentRef(""), serviceRef(""), ingressRef("")} {
-		if err := untilNoneLeft(ctx, ref); err != nil {
-			t.Error(err)
-		}
-	}
 }
 
 // untilNoneLeft waits until no object of ref's kind is left in its

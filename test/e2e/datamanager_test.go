@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // contractBurst is how many instances the contract's bursts create at once:
@@ -280,12 +282,48 @@ func badLabelIsRefused(ctx context.Context, t *testing.T, m mode) {
 	}
 }
 
+// deleteRemovesEverything deletes the instance and times it until nothing
+// of it is left. In the provider mode each object names its Object as an
+// owner, so that the garbage collector deletes the Object first: none is
+// made again.
 func deleteRemovesEverything(ctx context.Context, t *testing.T, m mode, name string) {
-	took, err := deleteAndAwaitGone(ctx, name)
+	if m == providerMode {
+		objectsOwnTheirObjects(ctx, t, name)
+	}
+	var took time.Duration
+	nothingMadeAgain(ctx, t, []string{name}, func() {
+		var err error
+		if took, err = deleteAndAwaitGone(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err := live.one(m, "DataVisualisation deleted → its Objects, Deployment, Service and Ingress gone", took, m.targets.delete).check(); err != nil {
+		t.Error(err)
+	}
+}
+
+// objectsOwnTheirObjects checks that each of the instance's objects names,
+// beside the DataVisualisation, the Object that applies it as an owner.
+func objectsOwnTheirObjects(ctx context.Context, t *testing.T, name string) {
+	t.Helper()
+	objects, err := c.objectsOf(ctx, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := live.one(m, "DataVisualisation deleted → its Objects, Deployment, Service and Ingress gone", took, m.targets.delete).check(); err != nil {
-		t.Error(err)
+	owners := map[string]types.UID{} // By the kind of the object an Object applies.
+	for _, o := range objects {
+		kind, _, _ := unstructured.NestedString(o.Object, "spec", "forProvider", "manifest", "kind")
+		owners[kind] = o.GetUID()
+	}
+	for _, ref := range childRefs(name) {
+		child := mustGet(ctx, t, ref)
+		want, ok := owners[kindOf(ref)]
+		if !ok {
+			t.Errorf("no Object applies the %s %s", kindOf(ref), name)
+			continue
+		}
+		if !slices.ContainsFunc(child.GetOwnerReferences(), func(r metav1.OwnerReference) bool { return r.Kind == "Object" && r.UID == want }) {
+			t.Errorf("the %s %s does not name its Object (uid %s) as an owner: %v", kindOf(ref), name, want, child.GetOwnerReferences())
+		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 )
 
 // The steps both suites share: what the Data Manager does, and the checks
@@ -233,6 +234,61 @@ func deleteAndAwaitGone(ctx context.Context, name string) (time.Duration, error)
 	return last.Sub(start), nil
 }
 
+// nothingMadeAgain runs del, which deletes the instances and waits until
+// they are gone, and checks that none of their Deployments, Services and
+// Ingresses was made again meanwhile (of a uid it did not have before), as
+// an Object still there after the garbage collector deleted its object
+// would make it. It watches each kind in the namespace once, whatever the
+// number of instances.
+func nothingMadeAgain(ctx context.Context, t *testing.T, instances []string, del func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fleet := make(map[string]bool, len(instances))
+	for _, name := range instances {
+		fleet[name] = true
+	}
+	var watches []*watching[client.Object]
+	for _, ref := range childRefs("") {
+		had, err := uidsOf(ctx, ref, fleet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		watches = append(watches, watchForAny(ctx, ref, nil, func(o client.Object) bool {
+			return !isAbsent(o) && fleet[o.GetName()] && !had[o.GetUID()]
+		}))
+	}
+	del()
+	cancel()
+	for _, w := range watches {
+		if _, o, err := w.wait(); err == nil {
+			t.Errorf("the %s %s was made again after its DataVisualisation was deleted: uid %s, created %s",
+				kindOf(o), o.GetName(), o.GetUID(), o.GetCreationTimestamp().UTC().Format(time.RFC3339))
+		}
+	}
+}
+
+// uidsOf returns the uids of the objects of ref's kind in its namespace
+// that have one of the names.
+func uidsOf(ctx context.Context, ref client.Object, names map[string]bool) (map[types.UID]bool, error) {
+	gvk, err := apiutil.GVKForObject(ref, scheme)
+	if err != nil {
+		return nil, err
+	}
+	l := &unstructured.UnstructuredList{}
+	l.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+	if err := c.kube.List(ctx, l, client.InNamespace(ref.GetNamespace())); err != nil {
+		return nil, err
+	}
+	out := map[types.UID]bool{}
+	for _, o := range l.Items {
+		if names[o.GetName()] {
+			out[o.GetUID()] = true
+		}
+	}
+	return out, nil
+}
+
 // deletedChildComesBack deletes one of the instance's objects by hand and
 // times it from the delete to its replacement.
 func deletedChildComesBack[T client.Object](ctx context.Context, t *testing.T, ref T) time.Duration {
@@ -355,11 +411,13 @@ func manyAtOnce(ctx context.Context, t *testing.T, m mode, instances []string, w
 func deleteAtOnce(ctx context.Context, t *testing.T, m mode, instances []string) {
 	t.Helper()
 	took := make([]time.Duration, len(instances))
-	parallel(len(instances), func(i int) {
-		var err error
-		if took[i], err = deleteAndAwaitGone(ctx, instances[i]); err != nil {
-			t.Error(err)
-		}
+	nothingMadeAgain(ctx, t, instances, func() {
+		parallel(len(instances), func(i int) {
+			var err error
+			if took[i], err = deleteAndAwaitGone(ctx, instances[i]); err != nil {
+				t.Error(err)
+			}
+		})
 	})
 	if t.Failed() {
 		t.FailNow()
