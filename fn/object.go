@@ -93,7 +93,9 @@ func prune(m map[string]any) bool {
 // instance is not Ready until the provider has applied it; so the owner is
 // added only while the instance is not Ready anyway (as it is from its
 // creation until its Pod runs, or while a new Pod template rolls out), and
-// kept once applied: a release leaves a Ready instance as it is.
+// kept once applied: a release leaves a Ready instance as it is. It waits
+// until the provider has synced the Object (it has created the object), so
+// that the new spec does not race the provider's own writes to the Object.
 func withObjectOwners(req *fnv1.RunFunctionRequest, resources map[resource.Name]*structpb.Struct, states map[resource.Name]state, uid string) map[resource.Name]*structpb.Struct {
 	if uid == "" {
 		return resources // A preview owns nothing.
@@ -103,7 +105,10 @@ func withObjectOwners(req *fnv1.RunFunctionRequest, resources map[resource.Name]
 	for _, name := range composedNames {
 		observed := req.GetObserved().GetResources()[string(modeProvider.composedName(name))].GetResource()
 		owner, objectUID := objectOwner(observed)
-		if owner == nil || (ready && !ownedBy(manifestOf(observed), objectUID)) {
+		if owner == nil {
+			continue
+		}
+		if applied := ownedBy(manifestOf(observed), objectUID); !applied && (ready || !synced(observed)) {
 			continue
 		}
 		if out == nil {
@@ -139,4 +144,19 @@ func objectOwner(observed *structpb.Struct) (*structpb.Value, string) {
 // manifestOf returns the manifest that an Object applies.
 func manifestOf(object *structpb.Struct) *structpb.Struct {
 	return object.GetFields()["spec"].GetStructValue().GetFields()["forProvider"].GetStructValue().GetFields()["manifest"].GetStructValue()
+}
+
+// synced reports whether provider-kubernetes has synced an Object's current
+// spec: its Synced condition is True, for the Object's generation when it
+// names one.
+func synced(object *structpb.Struct) bool {
+	generation := metadata(object)["generation"].GetNumberValue()
+	for _, c := range object.GetFields()["status"].GetStructValue().GetFields()["conditions"].GetListValue().GetValues() {
+		f := c.GetStructValue().GetFields()
+		if f["type"].GetStringValue() == "Synced" {
+			observed := f["observedGeneration"].GetNumberValue() // 0: not said, as objectState reads it.
+			return f["status"].GetStringValue() == "True" && (observed == 0 || observed >= generation)
+		}
+	}
+	return false
 }

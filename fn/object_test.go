@@ -131,8 +131,9 @@ func TestRunFunctionObjects(t *testing.T) {
 
 // TestRunFunctionObjectOwners checks when each object names its Object as
 // an owner, so that the garbage collector deletes the Object before it: from
-// when Crossplane observes the Object while the instance is not Ready, and
-// never for the first time on a Ready instance, whose Object would change.
+// when the provider has synced the Object while the instance is not Ready,
+// and never for the first time on a Ready instance, whose Object would
+// change.
 func TestRunFunctionObjectOwners(t *testing.T) {
 	const xrUID = "3af1f24e-5dd5-4b8c-9788-f6cfb62bfdb3"
 	xrOwner := map[string]any{"apiVersion": "squonk.it/v1", "kind": "DataVisualisation", "name": "viz-min", "uid": xrUID, "controller": true}
@@ -166,6 +167,24 @@ func TestRunFunctionObjectOwners(t *testing.T) {
 			observed: func(t *testing.T) map[string]*fnv1.Resource {
 				t.Helper()
 				return map[string]*fnv1.Resource{string(nameDeployment): withObjectNames(t, allObserved(t, "False"), false)[string(nameDeployment)]}
+			},
+			want: map[resource.Name][]any{
+				nameDeployment: {xrOwner, objectOwner(nameDeployment)},
+				nameService:    {xrOwner},
+				nameIngress:    {xrOwner},
+			},
+		},
+		"NoObjectOwnerWhileTheProviderSyncsTheObject": {
+			reason: "An Object whose provider has not yet synced it (it is creating its object) is not changed under it: its owner comes once it has.",
+			uid:    xrUID,
+			observed: func(t *testing.T) map[string]*fnv1.Resource {
+				t.Helper()
+				o := withObjectNames(t, allObserved(t, "False"), false)
+				o[string(nameService)] = withObjectNames(t, map[string]*fnv1.Resource{string(nameService): observedObject(t, "", "")}, false)[string(nameService)]
+				ingress := o[string(nameIngress)].GetResource()
+				ingress.GetFields()["metadata"].GetStructValue().Fields["generation"] = structpb.NewNumberValue(2)
+				ingress.Fields["status"] = structpb.NewStructValue(toStruct(t, `{conditions: [{type: Ready, status: "True"}, {type: Synced, status: "True", observedGeneration: 1}]}`))
+				return o
 			},
 			want: map[resource.Name][]any{
 				nameDeployment: {xrOwner, objectOwner(nameDeployment)},
