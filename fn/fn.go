@@ -94,7 +94,7 @@ func (f *Function) RunFunction(_ context.Context, req *fnv1.RunFunctionRequest) 
 	}
 	states := comp.mode.states(req, resources)
 	if comp.mode == modeProvider {
-		resources = withObjectOwners(req, resources, states, comp.uid)
+		resources, states = withObjectOwners(req, resources, states, comp.uid)
 	}
 	setResources(rsp, comp.mode, resources, states)
 	setStarted(rsp, req, readStart(req, comp.mode, comp.start, states[nameDeployment]))

@@ -85,44 +85,62 @@ func prune(m map[string]any) bool {
 
 // withObjectOwners returns the provider mode's resources with each manifest
 // naming its Object, once Crossplane observes the Object (it has a uid only
-// then), as an owner beside the DataVisualisation. The garbage collector
+// then), as an owner beside the DataVisualisation, and the states with each
+// object whose owner is new this call updating. The garbage collector
 // deletes an object only when all its owners are gone: when the
 // DataVisualisation is deleted, it deletes each Object first and its object
 // after, so that no Object, still there, makes its object again once the
-// collector has deleted it. A new owner changes the Object's spec, and the
-// instance is not Ready until the provider has applied it; so the owner is
-// added only while the instance is not Ready anyway (as it is from its
-// creation until its Pod runs, or while a new Pod template rolls out), and
-// kept once applied: a release leaves a Ready instance as it is. It waits
-// until the provider has synced the Object (it has created the object), so
-// that the new spec does not race the provider's own writes to the Object.
-func withObjectOwners(req *fnv1.RunFunctionRequest, resources map[resource.Name]*structpb.Struct, states map[resource.Name]state, uid string) map[resource.Name]*structpb.Struct {
+// collector has deleted it. A new owner changes the Object's spec, so the
+// object is updating until the provider has applied it. The owner is added
+// once the provider has synced the Object (it has created the object), so
+// that the new spec does not race the provider's own writes to the Object,
+// while the instance is not Ready or has never been (as from its creation
+// until its Pod runs, or while a new Pod template rolls out), and kept once
+// applied: a release leaves a running instance as it is.
+func withObjectOwners(req *fnv1.RunFunctionRequest, resources map[resource.Name]*structpb.Struct, states map[resource.Name]state, uid string) (map[resource.Name]*structpb.Struct, map[resource.Name]state) {
 	if uid == "" {
-		return resources // A preview owns nothing.
+		return resources, states // A preview owns nothing.
 	}
-	ready := !slices.ContainsFunc(composedNames, func(n resource.Name) bool { return states[n] != stateReady })
-	var out map[resource.Name]*structpb.Struct
+	running := wasReady(req) && !slices.ContainsFunc(composedNames, func(n resource.Name) bool { return states[n] != stateReady })
+	var outResources map[resource.Name]*structpb.Struct
+	var outStates map[resource.Name]state
 	for _, name := range composedNames {
 		observed := req.GetObserved().GetResources()[string(modeProvider.composedName(name))].GetResource()
 		owner, objectUID := objectOwner(observed)
 		if owner == nil {
 			continue
 		}
-		if applied := ownedBy(manifestOf(observed), objectUID); !applied && (ready || !synced(observed)) {
+		applied := ownedBy(manifestOf(observed), objectUID)
+		if !applied && (running || !synced(observed)) {
 			continue
 		}
-		if out == nil {
-			out = maps.Clone(resources) // The cached resources are shared.
+		if outResources == nil {
+			outResources, outStates = maps.Clone(resources), maps.Clone(states) // The cached resources are shared.
 		}
 		o := proto.Clone(resources[name]).(*structpb.Struct) //nolint:forcetypeassert // A clone has its original's type.
 		owners := metadata(manifestOf(o))["ownerReferences"].GetListValue()
 		owners.Values = append(owners.Values, owner)
-		out[name] = o
+		outResources[name] = o
+		if !applied {
+			outStates[name] = min(outStates[name], stateUpdating)
+		}
 	}
-	if out == nil {
-		return resources
+	if outResources == nil {
+		return resources, states
 	}
-	return out
+	return outResources, outStates
+}
+
+// wasReady reports whether the DataVisualisation is Ready, as Crossplane
+// last wrote it.
+func wasReady(req *fnv1.RunFunctionRequest) bool {
+	for _, c := range req.GetObserved().GetComposite().GetResource().GetFields()["status"].GetStructValue().GetFields()["conditions"].GetListValue().GetValues() {
+		f := c.GetStructValue().GetFields()
+		if f["type"].GetStringValue() == "Ready" {
+			return f["status"].GetStringValue() == "True"
+		}
+	}
+	return false
 }
 
 // objectOwner returns an owner reference to an observed Object, and its

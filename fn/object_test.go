@@ -146,7 +146,10 @@ func TestRunFunctionObjectOwners(t *testing.T) {
 		uid      string
 		observed func(t *testing.T) map[string]*fnv1.Resource
 		ready    bool                    // The observed Deployment carries the Pod template composed now.
+		xrReady  bool                    // Crossplane last wrote the DataVisualisation Ready.
 		want     map[resource.Name][]any // Each composed resource's manifest's owners.
+		// wantReady, when set, is what the response says of the Deployment.
+		wantReady fnv1.Ready
 	}{
 		"EachObjectOwnsItsObjectOnceObserved": {
 			reason: "While the instance is not Ready, each object names its Object, beside the DataVisualisation.",
@@ -193,9 +196,10 @@ func TestRunFunctionObjectOwners(t *testing.T) {
 			},
 		},
 		"AReadyInstanceOfAnEarlierReleaseIsLeftAsItIs": {
-			reason: "A Ready instance whose objects name no Object keeps them so: a new owner would change its Objects, and it would not be Ready until the provider applied them.",
-			uid:    xrUID,
-			ready:  true,
+			reason:  "A Ready instance whose objects name no Object keeps them so: a new owner would change its Objects, and it would not be Ready until the provider applied them.",
+			uid:     xrUID,
+			ready:   true,
+			xrReady: true,
 			observed: func(t *testing.T) map[string]*fnv1.Resource {
 				t.Helper()
 				return withObjectNames(t, allObserved(t, "True"), false)
@@ -206,10 +210,26 @@ func TestRunFunctionObjectOwners(t *testing.T) {
 				nameIngress:    {xrOwner},
 			},
 		},
-		"AReadyInstanceKeepsTheObjectOwnersItHas": {
-			reason: "Once applied, an Object owner stays when the instance is Ready.",
+		"AnInstanceReadyBeforeItsOwnersWereAddedGetsThemAndWaitsForThem": {
+			reason: "An instance that was never Ready, whose objects are all ready by the first call that sees its Objects synced, gets its owners, and is not Ready until the provider has applied them.",
 			uid:    xrUID,
 			ready:  true,
+			observed: func(t *testing.T) map[string]*fnv1.Resource {
+				t.Helper()
+				return withObjectNames(t, allObserved(t, "True"), false)
+			},
+			want: map[resource.Name][]any{
+				nameDeployment: {xrOwner, objectOwner(nameDeployment)},
+				nameService:    {xrOwner, objectOwner(nameService)},
+				nameIngress:    {xrOwner, objectOwner(nameIngress)},
+			},
+			wantReady: fnv1.Ready_READY_FALSE,
+		},
+		"AReadyInstanceKeepsTheObjectOwnersItHas": {
+			reason:  "Once applied, an Object owner stays when the instance is Ready.",
+			uid:     xrUID,
+			ready:   true,
+			xrReady: true,
 			observed: func(t *testing.T) map[string]*fnv1.Resource {
 				t.Helper()
 				return withObjectNames(t, allObserved(t, "True"), true)
@@ -246,15 +266,27 @@ func TestRunFunctionObjectOwners(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			f := newFunction(map[string]string{envIngressDomain: "env.example.org"})
-			xr := patched(t, minimalXR, setField("metadata.uid", tc.uid))
-			if tc.uid == "" {
-				xr = toStruct(t, minimalXR)
-			}
+			xr := patched(t, minimalXR, func(p *fieldpath.Paved) error {
+				if tc.uid != "" {
+					if err := p.SetValue("metadata.uid", tc.uid); err != nil {
+						return err
+					}
+				}
+				if tc.xrReady {
+					return p.SetValue("status.conditions", []any{map[string]any{"type": "Ready", "status": "True"}})
+				}
+				return nil
+			})
 			req := newRequest(t, xr, tc.input, controlled(t, tc.uid, tc.observed(t)))
 			if tc.ready {
 				req = asApplied(t, f, req)
 			}
 			rsp := run(t, f, req)
+			if tc.wantReady != fnv1.Ready_READY_UNSPECIFIED {
+				if got := rsp.GetDesired().GetResources()[string(nameDeployment)].GetReady(); got != tc.wantReady {
+					t.Errorf("%s\nRunFunction(...): the Deployment's Ready: want %s, got %s", tc.reason, tc.wantReady, got)
+				}
+			}
 			for composed, want := range tc.want {
 				path := "spec.forProvider.manifest.metadata.ownerReferences"
 				if strings.HasSuffix(string(composed), "-direct") {
