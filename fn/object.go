@@ -134,13 +134,7 @@ func withObjectOwners(req *fnv1.RunFunctionRequest, resources map[resource.Name]
 // wasReady reports whether the DataVisualisation is Ready, as Crossplane
 // last wrote it.
 func wasReady(req *fnv1.RunFunctionRequest) bool {
-	for _, c := range req.GetObserved().GetComposite().GetResource().GetFields()["status"].GetStructValue().GetFields()["conditions"].GetListValue().GetValues() {
-		f := c.GetStructValue().GetFields()
-		if f["type"].GetStringValue() == "Ready" {
-			return f["status"].GetStringValue() == "True"
-		}
-	}
-	return false
+	return statusCondition(req.GetObserved().GetComposite().GetResource(), "Ready")["status"].GetStringValue() == "True"
 }
 
 // objectOwner returns an owner reference to an observed Object, and its
@@ -168,13 +162,7 @@ func manifestOf(object *structpb.Struct) *structpb.Struct {
 // spec: its Synced condition is True, for the Object's generation when it
 // names one.
 func synced(object *structpb.Struct) bool {
-	generation := metadata(object)["generation"].GetNumberValue()
-	for _, c := range object.GetFields()["status"].GetStructValue().GetFields()["conditions"].GetListValue().GetValues() {
-		f := c.GetStructValue().GetFields()
-		if f["type"].GetStringValue() == "Synced" {
-			observed := f["observedGeneration"].GetNumberValue() // 0: not said, as objectState reads it.
-			return f["status"].GetStringValue() == "True" && (observed == 0 || observed >= generation)
-		}
-	}
-	return false
+	c := statusCondition(object, "Synced")
+	observed := c["observedGeneration"].GetNumberValue() // 0: not said, as objectState reads it.
+	return c["status"].GetStringValue() == "True" && (observed == 0 || observed >= metadata(object)["generation"].GetNumberValue())
 }

@@ -131,9 +131,9 @@ func TestRunFunctionObjects(t *testing.T) {
 
 // TestRunFunctionObjectOwners checks when each object names its Object as
 // an owner, so that the garbage collector deletes the Object before it: from
-// when the provider has synced the Object while the instance is not Ready,
-// and never for the first time on a Ready instance, whose Object would
-// change.
+// when the provider has synced the Object, while the instance is not Ready
+// or has never been, and never for the first time on a running instance,
+// whose Object would change.
 func TestRunFunctionObjectOwners(t *testing.T) {
 	const xrUID = "3af1f24e-5dd5-4b8c-9788-f6cfb62bfdb3"
 	xrOwner := map[string]any{"apiVersion": "squonk.it/v1", "kind": "DataVisualisation", "name": "viz-min", "uid": xrUID, "controller": true}

@@ -106,6 +106,17 @@ func setResources(rsp *fnv1.RunFunctionResponse, m mode, resources map[resource.
 	response.ConditionTrue(rsp, typeResourcesReady, reasonAvailable)
 }
 
+// statusCondition returns the fields of an object's status condition of the
+// type; nil when it has none.
+func statusCondition(o *structpb.Struct, typ string) map[string]*structpb.Value {
+	for _, c := range o.GetFields()["status"].GetStructValue().GetFields()["conditions"].GetListValue().GetValues() {
+		if f := c.GetStructValue().GetFields(); f["type"].GetStringValue() == typ {
+			return f
+		}
+	}
+	return nil
+}
+
 // objectState returns the state of an observed provider-kubernetes Object.
 // It reads only the Object's generation and conditions, straight from the
 // request, rather than converting the Object (whose status holds the whole

@@ -225,14 +225,7 @@ func setStarted(rsp *fnv1.RunFunctionResponse, req *fnv1.RunFunctionRequest, st 
 // observedReason is the reason of the DataVisualisation's condition of the
 // type, as Crossplane observes it.
 func observedReason(req *fnv1.RunFunctionRequest, typ string) string {
-	for _, c := range req.GetObserved().GetComposite().GetResource().GetFields()["status"].GetStructValue().
-		GetFields()["conditions"].GetListValue().GetValues() {
-		f := c.GetStructValue().GetFields()
-		if f["type"].GetStringValue() == typ {
-			return f["reason"].GetStringValue()
-		}
-	}
-	return ""
+	return statusCondition(req.GetObserved().GetComposite().GetResource(), typ)["reason"].GetStringValue()
 }
 
 // joinRequirements merges the requirements of the ownership check and of
