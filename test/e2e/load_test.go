@@ -120,9 +120,14 @@ func TestLoadUnrelatedPods(t *testing.T) {
 // emptyAtRest measures what each component costs over -rest with no
 // instance: the control plane's own cost, which an instance's cost at rest
 // is measured above.
+//
+// It first waits until no Event has been written in any namespace for
+// -quiet, so that the window holds neither the set-up's package installs
+// nor the garbage collector's tail after an earlier fleet was deleted.
 func emptyAtRest(ctx context.Context, t *testing.T, m mode) *costRow {
 	t.Helper()
-	row := costAtRest(ctx, t, m, fmt.Sprintf("no instance, at rest for %s", *restWindow), 0)
+	what := untilQuietIn(ctx, t, m, "no instance", metav1.NamespaceAll)
+	row := costAtRest(ctx, t, m, fmt.Sprintf("%s, at rest for %s", what, *restWindow), 0)
 	costs.add(row)
 	return &row
 }
@@ -138,25 +143,36 @@ func emptyAtRest(ctx context.Context, t *testing.T, m mode) *costRow {
 // after a batch of 100.
 func atRest(ctx context.Context, t *testing.T, m mode, n int, empty *costRow) costRow {
 	t.Helper()
-	what := fmt.Sprintf("%d Ready", n)
-	stop := timed(fmt.Sprintf("%s mode: %s, until no Event for %s", m.name, what, *quietFor))
-	if err := untilQuiet(ctx, *quietFor); err != nil {
-		t.Logf("%s mode: %s: measured at rest anyway: %v", m.name, what, err)
-		what += ", never quiet"
-	}
-	stop()
+	what := untilQuietIn(ctx, t, m, fmt.Sprintf("%d Ready", n), dmNamespace)
 	row := costAtRest(ctx, t, m, fmt.Sprintf("%s, at rest for %s", what, *restWindow), n)
 	row.empty = empty
 	return row
 }
 
+// untilQuietIn waits, timed, until no Event has been written in namespace
+// (every namespace, if it is empty) for -quiet, and returns what is being
+// measured, marked if it never was quiet: it is then measured anyway.
+func untilQuietIn(ctx context.Context, t *testing.T, m mode, what, namespace string) string {
+	t.Helper()
+	where := "in " + namespace
+	if namespace == metav1.NamespaceAll {
+		where = "in any namespace"
+	}
+	defer timed(fmt.Sprintf("%s mode: %s, until no Event %s for %s", m.name, what, where, *quietFor))()
+	if err := untilQuiet(ctx, namespace, *quietFor); err != nil {
+		t.Logf("%s mode: %s: measured at rest anyway: %v", m.name, what, err)
+		return what + ", never quiet"
+	}
+	return what
+}
+
 // untilQuiet waits, within -await-timeout, until no Event has been written
-// in the Data Manager namespace for quiet: a watch from the namespace's
-// current resource version, each of whose events starts the quiet again.
-func untilQuiet(ctx context.Context, quiet time.Duration) error {
+// in namespace for quiet: a watch from the Events' current resource
+// version, each of whose events starts the quiet again.
+func untilQuiet(ctx context.Context, namespace string, quiet time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, *awaitTimeout)
 	defer cancel()
-	lw, err := c.listWatch(&corev1.Event{ObjectMeta: metav1.ObjectMeta{Namespace: dmNamespace}}, nil)
+	lw, err := c.listWatch(&corev1.Event{ObjectMeta: metav1.ObjectMeta{Namespace: namespace}}, nil)
 	if err != nil {
 		return err
 	}
