@@ -202,6 +202,24 @@ func xrCondition(typ, status string) func(*unstructured.Unstructured) bool {
 			return false
 		}
 		s, _, _ := condition(u, typ)
-		return s == status
+		return s == status && conditionCurrent(u, typ)
 	}
+}
+
+// conditionCurrent reports whether an XR's condition was written for its
+// current generation: Crossplane records the generation it reconciled in
+// each condition's observedGeneration, so a condition of an earlier spec
+// (before Crossplane reconciles a change, or written late from a stale
+// read) says nothing of the current one.
+func conditionCurrent(u *unstructured.Unstructured, typ string) bool {
+	conditions, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conditions {
+		m, _ := c.(map[string]any)
+		if m["type"] != typ {
+			continue
+		}
+		observed, found, _ := unstructured.NestedInt64(m, "observedGeneration")
+		return !found || observed == u.GetGeneration()
+	}
+	return false
 }
