@@ -35,7 +35,9 @@ type targets struct {
 	burst50 time.Duration // 50 created at once -> each Deployment, p95
 	// The fleet's targets, reported beside the load benchmark's bursts and
 	// never failing it: 200 created at once -> each Deployment, p95, and 50
-	// Pods turning Ready at once -> each DataVisualisation Ready, p95.
+	// Pods turning Ready at once -> each DataVisualisation Ready, p95. The
+	// upgrade suite holds a create to burst200 while an upgrade recomposes
+	// its whole fleet at once.
 	burst200, podsReady50 time.Duration
 }
 
