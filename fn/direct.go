@@ -8,8 +8,8 @@ import (
 
 // directState returns the state of an object that Crossplane composed
 // directly and observes. Crossplane derives no readiness for it: a
-// Deployment is ready by the rule of the provider mode's readiness policy
-// (readinessPolicies), a Service and an Ingress once they exist.
+// Deployment is ready once rolled out (rolledOut), a Service and an Ingress
+// once they exist.
 func directState(object resource.Name, observed *structpb.Struct) state {
 	if object == nameDeployment && !rolledOut(observed) {
 		return stateUnready
@@ -18,12 +18,18 @@ func directState(object resource.Name, observed *structpb.Struct) state {
 }
 
 // rolledOut reports whether a Deployment has observed its current
-// generation and is Available with all its replicas updated and available.
+// generation and is Available with all its replicas updated and available,
+// and none of an older template left: the rule of the provider mode's
+// readiness policy (readinessPolicies), and, as kubectl's rollout status
+// has it, status.replicas equal to spec.replicas. The Deployment controller
+// sums its ReplicaSets' statuses, so for a moment after Recreate starts the
+// new Pod the old ReplicaSet's stale status still counts an available
+// replica, beside the updated one.
 func rolledOut(d *structpb.Struct) bool {
 	meta := d.GetFields()["metadata"].GetStructValue().GetFields()
 	spec := d.GetFields()["spec"].GetStructValue().GetFields()
 	status := d.GetFields()["status"].GetStructValue().GetFields()
-	if !sameNumber(status["observedGeneration"], meta["generation"]) ||
+	if !sameNumber(status["observedGeneration"], meta["generation"]) || !sameNumber(status["replicas"], spec["replicas"]) ||
 		!sameNumber(status["updatedReplicas"], spec["replicas"]) || !sameNumber(status["availableReplicas"], spec["replicas"]) {
 		return false
 	}

@@ -20,9 +20,10 @@ type readinessPolicy struct {
 // readinessPolicies gives each composed Object the policy of its kind. A
 // Deployment's Object is ready once the Deployment has observed its current
 // generation and is Available with its updated replicas, so that after a
-// change the instance is not ready on its old Pod; a Service's and an
-// Ingress's once they exist, as they have nothing more to wait for that
-// every cluster reports.
+// change the instance is not ready on its old Pod (the direct mode's rule,
+// rolledOut, adds one check that this one lacks: it is part of every
+// Object's spec); a Service's and an Ingress's once they exist, as they
+// have nothing more to wait for that every cluster reports.
 var readinessPolicies = map[resource.Name]readinessPolicy{
 	nameDeployment: {
 		policy: "DeriveFromCelQuery",
